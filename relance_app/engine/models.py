@@ -1,0 +1,177 @@
+"""Plain data the engine works on. No Frappe here: the Frappe side builds these from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+# Relance Log statuses (public contract).
+AWAITING_APPROVAL = "Awaiting Approval"
+QUEUED = "Queued"
+SENT = "Sent"
+FAILED = "Failed"
+SKIPPED = "Skipped"
+CANCELLED = "Cancelled"
+LOG_STATUSES = (AWAITING_APPROVAL, QUEUED, SENT, FAILED, SKIPPED, CANCELLED)
+
+# A stage with one of these statuses has been acted on and is never acted on again.
+ACTED_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT, SKIPPED, CANCELLED})
+# These count as a relance addressed to the customer (for min_days_between and thank-you).
+RELANCE_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT})
+DELIVERED_STATUSES = frozenset({QUEUED, SENT})
+
+# Channels of a stage.
+EMAIL = "Email"
+LETTER = "Letter"
+PHONE = "Phone task"
+EMAIL_AND_LETTER = "Email and Letter"
+CHANNELS = (EMAIL, LETTER, PHONE, EMAIL_AND_LETTER)
+EMAIL_CHANNELS = frozenset({EMAIL, EMAIL_AND_LETTER})
+
+COMPANY = "Company"
+INDIVIDUAL = "Individual"
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+	"""One row of a Dunning Policy's stage table."""
+
+	stage_name: str
+	offset_days: int
+	channel: str = EMAIL
+	email_template: str | None = None
+	print_format: str | None = None
+	requires_approval: bool = False
+	include_penalties: bool = False
+	create_dunning: bool = False
+	idx: int = 0
+
+	@property
+	def is_pre_due(self) -> bool:
+		return self.offset_days < 0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+	"""A Dunning Policy: its stages (any order; the engine sorts by offset) and its rules."""
+
+	name: str
+	stages: tuple[Stage, ...]
+	min_days_between: int = 7
+	tolerance: Decimal = ZERO
+	late_interest_rate: Decimal = ZERO  # annual rate, in percent (13.15 means 13.15 %)
+	fixed_indemnity: Decimal = Decimal("40")
+	indemnity_currency: str = "EUR"
+	indemnity_b2b_only: bool = True
+	send_thank_you: bool = False
+	max_attempts: int = 3  # a Failed stage is retried on later days until it failed this many times
+
+	def ordered_stages(self) -> tuple[Stage, ...]:
+		return tuple(sorted(self.stages, key=lambda s: (s.offset_days, s.idx)))
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+	"""A row of the invoice's payment schedule."""
+
+	due_date: date
+	outstanding: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+	"""What was already done for one stage of one invoice (one Relance Log row)."""
+
+	stage_name: str
+	status: str
+	date: date
+	attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFacts:
+	"""What the engine needs to know about a Sales Invoice."""
+
+	name: str
+	due_date: date
+	outstanding: Decimal
+	currency: str = "EUR"
+	customer: str = ""
+	customer_type: str = COMPANY
+	grand_total: Decimal | None = None
+	posting_date: date | None = None
+	docstatus: int = 1
+	is_return: bool = False
+	customer_disabled: bool = False
+	excluded: bool = False  # the invoice's relance_exclude
+	customer_excluded: bool = False  # the customer's relance_exclude
+	on_hold: bool = False
+	hold_until: date | None = None  # last day of the hold, inclusive; None = until released
+	hold_reason: str | None = None
+	payment_schedule: tuple[Instalment, ...] = ()
+	history: tuple[HistoryEntry, ...] = ()
+	thank_you_sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+	"""What to do for one invoice on one day.
+
+	`stage` is the stage to act on now (None: nothing), `skipped` the stages to log as skipped,
+	`reason` a machine-readable code (see `reasons.py`), `next_date` when something may happen next.
+	"""
+
+	invoice: str
+	reason: str
+	stage: Stage | None = None
+	skipped: tuple[Stage, ...] = ()
+	next_date: date | None = None
+	next_stage: Stage | None = None
+	due_date: date | None = None
+	amount_due: Decimal = ZERO
+	days_late: int = 0
+	thank_you: bool = False
+	retry: bool = False
+
+	@property
+	def acts(self) -> bool:
+		return self.stage is not None
+
+	@property
+	def changes_something(self) -> bool:
+		return self.stage is not None or bool(self.skipped) or self.thank_you
+
+
+@dataclass(frozen=True, slots=True)
+class Penalties:
+	interest: Decimal
+	indemnity: Decimal
+	currency: str
+	indemnity_currency: str
+	rate: Decimal
+	days_late: int
+	base: Decimal
+
+	@property
+	def total_in_invoice_currency(self) -> Decimal:
+		"""Interest plus, when both share the currency, the indemnity."""
+		if self.indemnity_currency == self.currency:
+			return self.interest + self.indemnity
+		return self.interest
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyIssue:
+	"""One problem found in a policy. `code` is stable; `message` is the English text with {placeholders}."""
+
+	code: str
+	message: str
+	stage_idx: int | None = None
+	stage_name: str | None = None
+	params: dict = field(default_factory=dict)
+
+	def format(self) -> str:
+		return self.message.format(stage=self.stage_name, idx=self.stage_idx, **self.params)
