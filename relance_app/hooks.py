@@ -12,6 +12,45 @@ required_apps = ["frappe/erpnext"]
 after_install = "relance_app.install.after_install"
 before_uninstall = "relance_app.install.before_uninstall"
 
+# Document Events
+# ---------------
+
+doc_events = {
+	"Company": {
+		"after_insert": "relance_app.overrides.company.after_insert",
+	},
+	"Sales Invoice": {
+		"validate": "relance_app.overrides.sales_invoice.validate_relance_fields",
+		"before_update_after_submit": "relance_app.overrides.sales_invoice.validate_relance_fields",
+	},
+	"Communication": {
+		"after_insert": "relance_app.overrides.communication.pause_on_reply",
+	},
+}
+
+# Scheduled Tasks
+# ---------------
+
+scheduler_events = {
+	# runs once a day from the run hour of Relance Settings, on business days
+	"hourly": ["relance_app.relance.run.scheduled_run"],
+}
+
+# Timeline
+# --------
+
+additional_timeline_content = {
+	"Sales Invoice": ["relance_app.relance.timeline.timeline_content"],
+	"Customer": ["relance_app.relance.timeline.timeline_content"],
+}
+
+# Jinja
+# -----
+
+jinja = {
+	"methods": ["relance_app.relance.letter.relance_letter_context"],
+}
+
 # Testing
 # -------
 

@@ -134,3 +134,22 @@ def test_sample_context_is_complete_in_both_languages():
 	for lang in ("fr", "en"):
 		ctx = sample_context(lang)
 		assert ctx["penalties"] and ctx["pay_link"] and ctx["earlier_relances"] and ctx["language"] == lang
+
+
+def test_pick_template_most_specific_wins():
+	from relance_app.engine.templates import TemplateVariant, pick_template
+
+	rows = [
+		TemplateVariant("Relance 1", "R1 en", "en"),
+		TemplateVariant("Relance 1", "R1 fr firm", "fr", "Firm"),
+		TemplateVariant("Relance 1", "R1 en firm", "en", "Firm"),
+		TemplateVariant("Relance 1", "R1 any firm", None, "Firm"),
+		TemplateVariant("Relance 2", "R2 en", "en"),
+	]
+	assert pick_template("Relance 1", "R1 fr", rows, "fr", "courteous") == "R1 fr"
+	assert pick_template("Relance 1", "R1 fr", rows, "fr", "firm") == "R1 fr firm"
+	assert pick_template("Relance 1", "R1 fr", rows, "en-GB", "courteous") == "R1 en"
+	assert pick_template("Relance 1", "R1 fr", rows, "en", "firm") == "R1 en firm"
+	assert pick_template("Relance 1", "R1 fr", rows, "de", "firm") == "R1 any firm"
+	assert pick_template("Relance 1", "R1 fr", rows, "de", "courteous") == "R1 fr"
+	assert pick_template("Relance 3", None, rows, "en", "firm") is None

@@ -1,0 +1,35 @@
+"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]"""
+
+import json
+
+import click
+from frappe.commands import get_site, pass_context
+
+
+@click.group("relance")
+def relance():
+	"""Relances of unpaid invoices (relance_app)."""
+
+
+@relance.command("run")
+@click.option("--date", "as_of", default=None, help="Run as of this date (YYYY-MM-DD); default today.")
+@click.option("--dry-run", is_flag=True, default=False, help="Change nothing; print the planned actions.")
+@pass_context
+def run(context, as_of=None, dry_run=False):
+	"""Run the daily dunning now (sends in the foreground, no worker needed)."""
+	import frappe
+
+	from relance_app.relance.run import run_dunning
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		result = run_dunning(as_of=as_of, dry_run=dry_run, enqueue=False)
+		frappe.db.commit()
+	finally:
+		frappe.destroy()
+	click.echo(json.dumps(result, indent=1, default=str))
+
+
+commands = [relance]

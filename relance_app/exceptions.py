@@ -1,0 +1,19 @@
+"""Typed exceptions: callers and tests can tell one refusal from another."""
+
+import frappe
+
+
+class InvalidPolicyError(frappe.ValidationError):
+	pass
+
+
+class RelanceTemplateError(frappe.ValidationError):
+	pass
+
+
+class InvalidHoldError(frappe.ValidationError):
+	pass
+
+
+class RelanceSettingsError(frappe.ValidationError):
+	pass

@@ -1,0 +1,39 @@
+"""Communication doc_events: a customer's reply to a relance pauses it for a human look."""
+
+import frappe
+from frappe import _
+from frappe.utils import cint
+
+
+def pause_on_reply(doc, method=None):
+	if doc.sent_or_received != "Received" or doc.communication_type != "Communication":
+		return
+	invoices = set()
+	if doc.reference_doctype == "Sales Invoice" and doc.reference_name:
+		invoices.add(doc.reference_name)
+	for link in doc.get("timeline_links") or []:
+		if link.link_doctype == "Sales Invoice":
+			invoices.add(link.link_name)
+	for invoice in invoices:
+		logs = frappe.get_all(
+			"Relance Log",
+			filters={"sales_invoice": invoice, "status": ("in", ["Queued", "Sent"])},
+			fields=["dunning_policy"],
+			limit=1,
+		)
+		if not logs or not cint(
+			frappe.db.get_value("Dunning Policy", logs[0].dunning_policy, "pause_on_reply")
+		):
+			continue
+		si = frappe.db.get_value("Sales Invoice", invoice, ["docstatus", "relance_hold"], as_dict=True)
+		if not si or si.docstatus != 1 or si.relance_hold:
+			continue
+		frappe.db.set_value(
+			"Sales Invoice",
+			invoice,
+			{"relance_hold": 1, "relance_hold_reason": "Customer Replied", "relance_status": "On Hold"},
+			update_modified=False,
+		)
+		frappe.get_doc("Sales Invoice", invoice).add_comment(
+			"Info", _("Relance paused: the customer replied ({0}). Resume it once handled.").format(doc.name)
+		)

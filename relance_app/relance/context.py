@@ -1,0 +1,198 @@
+"""Gathering what a message needs from the database, then handing it to the engine's build_context.
+
+Used at send time, for previews and for the letter print format; never during selection.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import frappe
+from frappe.query_builder.functions import Max
+from frappe.utils import add_days, cint, get_url, getdate
+
+from relance_app.engine.context import (
+	COURTEOUS,
+	InvoiceData,
+	Party,
+	PaymentRecord,
+	base_language,
+	build_context,
+	choose_tone,
+	payment_behaviour,
+)
+from relance_app.engine.decide import effective_due
+from relance_app.engine.models import InvoiceFacts, Policy, Stage
+from relance_app.engine.penalties import compute_penalties
+
+TUTOIEMENT = "Tutoiement"
+
+
+def customer_language(customer: dict, invoice_language: str | None = None) -> str:
+	lang = customer.get("language") or invoice_language or frappe.db.get_default("lang") or "fr"
+	return base_language(lang)
+
+
+def company_party(company: str, policy_doc=None) -> Party:
+	c = frappe.get_cached_value(
+		"Company", company, ["company_name", "email", "phone_no", "website"], as_dict=True
+	)
+	address = ""
+	try:
+		from erpnext.setup.doctype.company.company import get_default_company_address
+
+		address_name = get_default_company_address(company)
+		if address_name:
+			from frappe.contacts.doctype.address.address import get_address_display
+
+			address = get_address_display(address_name) or ""
+	except Exception:
+		address = ""
+	signatory = (policy_doc and policy_doc.get("signatory")) or ""
+	email = (policy_doc and policy_doc.get("contact_email")) or c.email or ""
+	phone = (policy_doc and policy_doc.get("contact_phone")) or c.phone_no or ""
+	return Party(
+		name=c.company_name or company,
+		contact_name=signatory,
+		email=email,
+		phone=phone,
+		address=address,
+		extra={"website": c.website or ""},
+	)
+
+
+def payment_details(company: str) -> dict:
+	"""The company's default bank account, for the "how to pay" paragraph."""
+	account = frappe.db.get_value(
+		"Bank Account",
+		{"company": company, "is_company_account": 1, "disabled": 0},
+		["iban", "bank", "bank_account_no", "branch_code"],
+		as_dict=True,
+		order_by="is_default desc, modified desc",
+	)
+	if not account:
+		return {}
+	bic = frappe.db.get_value("Bank", account.bank, "swift_number") if account.bank else None
+	return {
+		"iban": account.iban or account.bank_account_no or "",
+		"bic": bic or "",
+		"bank": account.bank or "",
+	}
+
+
+def pay_link(invoice_name: str) -> str:
+	"""The portal page of the invoice, where the customer can see and pay it, when the portal lists
+	invoices."""
+	enabled = frappe.db.get_value("Portal Menu Item", {"route": "/invoices", "enabled": 1}, "name")
+	return get_url(f"/invoices/{invoice_name}") if enabled else ""
+
+
+def customer_tone(customer: str, policy: Policy, policy_doc, as_of: date) -> str:
+	"""Courteous or firm, from the customer's payment history over the last 12 months."""
+	if not policy_doc:
+		return COURTEOUS
+	si = frappe.qb.DocType("Sales Invoice")
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	rows = (
+		frappe.qb.from_(si)
+		.left_join(ple)
+		.on(
+			(ple.against_voucher_no == si.name)
+			& (ple.against_voucher_type == "Sales Invoice")
+			& (ple.amount < 0)
+		)
+		.select(si.name, si.due_date, si.outstanding_amount, Max(ple.posting_date).as_("paid_on"))
+		.where(
+			(si.customer == customer)
+			& (si.docstatus == 1)
+			& (si.is_return == 0)
+			& (si.due_date >= add_days(as_of, -365))
+			& (si.due_date <= as_of)
+		)
+		.groupby(si.name, si.due_date, si.outstanding_amount)
+		.run(as_dict=True)
+	)
+	records = [
+		PaymentRecord(
+			getdate(r.due_date), getdate(r.paid_on) if r.outstanding_amount <= 0 and r.paid_on else None
+		)
+		for r in rows
+	]
+	avg, late = payment_behaviour(records, as_of)
+	return choose_tone(
+		avg, late, cint(policy_doc.firm_after_avg_days), cint(policy_doc.firm_after_late_invoices)
+	)
+
+
+def invoice_data(
+	facts: InvoiceFacts, policy: Policy, as_of: date, payment_terms: str | None = None
+) -> InvoiceData:
+	due, amount = effective_due(facts, as_of)
+	return InvoiceData(
+		name=facts.name,
+		posting_date=facts.posting_date,
+		due_date=due,
+		grand_total=facts.grand_total or facts.outstanding,
+		outstanding=facts.outstanding,
+		amount_due=amount,
+		currency=facts.currency,
+		customer_type=facts.customer_type,
+		pay_link=pay_link(facts.name),
+		payment_terms=payment_terms or "",
+		history=facts.history,
+		penalties=compute_penalties(policy, amount, due, as_of, facts.customer_type, facts.currency),
+	)
+
+
+def message_context(
+	stage: Stage,
+	policy: Policy,
+	policy_doc,
+	candidates: list,
+	as_of: date,
+	contact_name: str = "",
+	test_mode: bool = False,
+	language: str | None = None,
+	tone: str | None = None,
+) -> dict:
+	"""The template context of one message about one or several invoices (selection Candidates) of
+	one customer."""
+	terms = dict(
+		frappe.get_all(
+			"Sales Invoice",
+			filters={"name": ("in", [c.facts.name for c in candidates])},
+			fields=["name", "payment_terms_template"],
+			as_list=True,
+		)
+	)
+	data = [invoice_data(c.facts, policy, as_of, terms.get(c.facts.name)) for c in candidates]
+	first = candidates[0].row
+	customer = customer_info(first)
+	company = first.company
+	lang = language or customer_language(customer, first.get("language"))
+	return build_context(
+		stage,
+		policy.ordered_stages(),
+		data,
+		as_of,
+		company_party(company, policy_doc),
+		Party(
+			name=customer.get("customer_name") or customer.get("name"),
+			contact_name=contact_name,
+			email="",
+		),
+		language=lang,
+		vous=customer.get("relance_register") != TUTOIEMENT,
+		tone=tone or customer_tone(customer.get("name"), policy, policy_doc, as_of),
+		payment_details=payment_details(company),
+		test_mode=test_mode,
+	)
+
+
+def customer_info(row) -> dict:
+	return {
+		"name": row.customer,
+		"customer_name": row.customer_name,
+		"language": row.customer_language,
+		"relance_register": row.relance_register,
+	}

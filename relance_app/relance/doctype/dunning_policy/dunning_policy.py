@@ -1,0 +1,107 @@
+# Copyright (c) 2026, relance_app developers
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint
+
+from relance_app.engine.context import sample_context
+from relance_app.engine.validation import validate_policy
+from relance_app.exceptions import InvalidPolicyError
+from relance_app.relance.policy import policy_from_doc, stage_from_row
+from relance_app.relance.templating import check_template
+
+
+class DunningPolicy(Document):
+	def validate(self):
+		self.validate_rules()
+		self.validate_variants()
+		self.validate_customer_group()
+		self.validate_templates()
+
+	def on_update(self):
+		if self.is_default and self.enabled:
+			self.unset_other_defaults()
+
+	def validate_rules(self):
+		"""The engine's policy checks, each message naming its stage."""
+		issues = validate_policy(policy_from_doc(self))
+		if issues:
+			messages = [
+				_(issue.message).format(stage=issue.stage_name, idx=issue.stage_idx, **issue.params)
+				for issue in issues
+			]
+			frappe.throw(messages, InvalidPolicyError, title=_("Invalid Dunning Policy"), as_list=True)
+
+	def validate_variants(self):
+		names = {(row.stage_name or "").strip() for row in self.stages}
+		for row in self.get("templates") or []:
+			if (row.stage_name or "").strip() not in names:
+				frappe.throw(
+					_("Template Variants row {0}: there is no stage named {1}.").format(
+						row.idx, row.stage_name
+					),
+					InvalidPolicyError,
+					title=_("Invalid Dunning Policy"),
+				)
+
+	def validate_customer_group(self):
+		if not self.customer_group or not self.enabled:
+			return
+		other = frappe.db.get_value(
+			"Dunning Policy",
+			{
+				"company": self.company,
+				"customer_group": self.customer_group,
+				"enabled": 1,
+				"name": ("!=", self.name or ""),
+			},
+			"name",
+		)
+		if other:
+			frappe.throw(
+				_("Dunning Policy {0} already applies to customer group {1} in company {2}.").format(
+					frappe.bold(other), frappe.bold(self.customer_group), frappe.bold(self.company)
+				),
+				InvalidPolicyError,
+				title=_("Invalid Dunning Policy"),
+			)
+
+	def validate_templates(self):
+		"""Render every template the policy can use against a sample invoice: a Jinja error or an
+		unknown variable is refused here, not discovered by the scheduler."""
+		stages = tuple(stage_from_row(row) for row in self.stages)
+		by_name = {s.stage_name: s for s in stages}
+		uses = [(s, s.email_template, None) for s in stages if s.email_template]
+		for row in self.get("templates") or []:
+			stage = by_name.get((row.stage_name or "").strip())
+			if stage and row.email_template:
+				uses.append((stage, row.email_template, row.language))
+		if self.send_thank_you and self.thank_you_template and stages:
+			uses.append((stages[-1], self.thank_you_template, None))
+
+		for stage, template_name, language in uses:
+			template = frappe.get_cached_doc("Email Template", template_name)
+			context = sample_context(language or "fr", stage, stages)
+			what = _("Stage {0}, template {1}").format(stage.stage_name, template_name)
+			check_template(template.subject, context, what + " (" + _("subject") + ")")
+			check_template(
+				template.response_html if cint(template.use_html) else template.response, context, what
+			)
+
+	def unset_other_defaults(self):
+		others = frappe.get_all(
+			"Dunning Policy",
+			filters={"company": self.company, "is_default": 1, "name": ("!=", self.name)},
+			pluck="name",
+		)
+		for name in others:
+			frappe.db.set_value("Dunning Policy", name, "is_default", 0)
+		if others:
+			frappe.msgprint(
+				_("{0} is now the default policy of {1}; {2} is no longer default.").format(
+					frappe.bold(self.name), frappe.bold(self.company), ", ".join(others)
+				),
+				alert=True,
+			)

@@ -1,0 +1,45 @@
+# Copyright (c) 2026, relance_app developers
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint
+
+from relance_app.exceptions import RelanceSettingsError
+
+
+class RelanceSettings(Document):
+	def validate(self):
+		if not 0 <= cint(self.run_hour) <= 23:
+			frappe.throw(
+				_("The run hour must be between 0 and 23, not {0}.").format(self.run_hour),
+				RelanceSettingsError,
+				title=_("Invalid Relance Settings"),
+			)
+		if self.test_mode and not self.test_email:
+			frappe.throw(
+				_("Test mode needs a test address: every relance goes there instead."),
+				RelanceSettingsError,
+				title=_("Invalid Relance Settings"),
+			)
+		if cint(self.chunk_size) < 1:
+			self.chunk_size = 50
+		seen = set()
+		for row in self.default_policies:
+			if row.company in seen:
+				frappe.throw(
+					_("Row {0}: company {1} appears twice.").format(row.idx, frappe.bold(row.company)),
+					RelanceSettingsError,
+					title=_("Invalid Relance Settings"),
+				)
+			seen.add(row.company)
+			policy_company = frappe.db.get_value("Dunning Policy", row.dunning_policy, "company")
+			if policy_company != row.company:
+				frappe.throw(
+					_("Row {0}: Dunning Policy {1} belongs to company {2}, not {3}.").format(
+						row.idx, frappe.bold(row.dunning_policy), policy_company, frappe.bold(row.company)
+					),
+					RelanceSettingsError,
+					title=_("Invalid Relance Settings"),
+				)

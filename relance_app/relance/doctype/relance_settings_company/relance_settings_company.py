@@ -1,0 +1,8 @@
+# Copyright (c) 2026, relance_app developers
+# For license information, please see license.txt
+
+from frappe.model.document import Document
+
+
+class RelanceSettingsCompany(Document):
+	pass

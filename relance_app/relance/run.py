@@ -1,0 +1,208 @@
+"""The daily dunning run: select, decide (pure engine), then act in chunks of background jobs."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+
+import frappe
+from frappe.utils import cint, getdate, now_datetime, today
+
+from relance_app.engine import reasons as R
+from relance_app.engine.decide import decide
+from relance_app.engine.forecast import is_business_day
+from relance_app.relance.selection import load_policies, select_candidates
+from relance_app.relance.sender import process_units, refresh_invoice_status
+
+JOB = "relance_app.relance.sender.process_units"
+
+
+def business_companies(as_of: date) -> set[str] | None:
+	"""Companies for which `as_of` is a business day (company holiday list; weekends without one)."""
+	settings = frappe.get_cached_doc("Relance Settings")
+	if not cint(settings.business_days_only):
+		return None
+	out = set()
+	companies = frappe.get_all("Company", fields=["name", "default_holiday_list"])
+	lists = {c.default_holiday_list for c in companies if c.default_holiday_list}
+	holidays = defaultdict(set)
+	if lists:
+		for h in frappe.get_all(
+			"Holiday",
+			filters={"parent": ("in", list(lists)), "holiday_date": as_of},
+			fields=["parent", "holiday_date"],
+		):
+			holidays[h.parent].add(getdate(h.holiday_date))
+	for c in companies:
+		if c.default_holiday_list:
+			# a holiday list lists the weekly offs too
+			if as_of not in holidays[c.default_holiday_list]:
+				out.add(c.name)
+		elif is_business_day(as_of):
+			out.add(c.name)
+	return out
+
+
+def plan(as_of: date, invoice_names=None, customer=None, companies=None):
+	"""Decisions for every candidate invoice, and the units of work they make."""
+	policies = load_policies()
+	candidates = select_candidates(
+		policies, invoice_names=invoice_names, customer=customer, companies=companies
+	)
+	decisions = []
+	units: list[dict] = []
+	grouped: dict[tuple, dict] = {}
+	for c in candidates:
+		if not c.policy:
+			decisions.append((c, None))
+			continue
+		d = decide(c.policy.policy, c.facts, as_of)
+		decisions.append((c, d))
+		if d.thank_you:
+			units.append(
+				{"kind": "thank_you", "invoices": [c.facts.name], "stages": {}, "customer": c.facts.customer}
+			)
+		elif d.stage is not None:
+			stage = d.stage
+			if c.policy.group_by_customer and not stage.requires_approval and stage.channel != "Phone task":
+				key = (c.facts.customer, c.policy.name, c.row.company)
+				unit = grouped.get(key)
+				if unit is None:
+					unit = grouped[key] = {
+						"kind": "stage",
+						"invoices": [],
+						"stages": {},
+						"customer": c.facts.customer,
+						"policy": c.policy.name,
+					}
+					units.append(unit)
+				unit["invoices"].append(c.facts.name)
+				unit["stages"][c.facts.name] = stage.stage_name
+			else:
+				units.append(
+					{
+						"kind": "stage",
+						"invoices": [c.facts.name],
+						"stages": {c.facts.name: stage.stage_name},
+						"customer": c.facts.customer,
+						"policy": c.policy.name,
+					}
+				)
+		elif d.skipped:
+			units.append(
+				{"kind": "skip", "invoices": [c.facts.name], "stages": {}, "customer": c.facts.customer}
+			)
+	return decisions, units
+
+
+def run_dunning(
+	as_of=None, dry_run: bool = False, invoice_names=None, customer=None, enqueue: bool = True
+) -> dict:
+	"""Run the dunning for `as_of` (default today). Dry run changes nothing and returns the plan."""
+	as_of = getdate(as_of or today())
+	companies = business_companies(as_of) if not invoice_names else None
+	decisions, units = plan(as_of, invoice_names=invoice_names, customer=customer, companies=companies)
+	counts = Counter(d.reason if d else R.NO_POLICY for _c, d in decisions)
+	result = {
+		"as_of": str(as_of),
+		"dry_run": bool(dry_run),
+		"invoices": len(decisions),
+		"counts": dict(counts),
+		"stages_due": sum(1 for _c, d in decisions if d and d.stage),
+		"thank_you": sum(1 for _c, d in decisions if d and d.thank_you),
+		"skipped_stages": sum(len(d.skipped) for _c, d in decisions if d),
+		"units": len(units),
+	}
+	if companies is not None:
+		result["non_business_day_companies"] = sorted(
+			set(frappe.get_all("Company", pluck="name")) - companies
+		)
+	if dry_run:
+		result["actions"] = [
+			{
+				"sales_invoice": c.facts.name,
+				"customer": c.facts.customer,
+				"policy": c.policy.name if c.policy else None,
+				"stage": d.stage.stage_name if d and d.stage else None,
+				"skipped": [s.stage_name for s in d.skipped] if d else [],
+				"thank_you": bool(d and d.thank_you),
+				"requires_approval": bool(d and d.stage and d.stage.requires_approval),
+				"channel": d.stage.channel if d and d.stage else None,
+				"days_late": d.days_late if d else 0,
+				"amount_due": float(d.amount_due) if d else 0,
+				"reason": d.reason if d else R.NO_POLICY,
+				"next_date": str(d.next_date) if d and d.next_date else None,
+			}
+			for c, d in decisions
+			if d and (d.stage or d.skipped or d.thank_you)
+		]
+		return result
+
+	sync_email_statuses()
+	# status fields of invoices with nothing to do today (paid, on hold...): set-based, only changes
+	for c, d in decisions:
+		if d and not d.stage and not d.skipped and not d.thank_you:
+			refresh_invoice_status(c, d, as_of)
+	frappe.db.commit()  # nosemgrep
+
+	chunk = max(1, cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or 50)
+	outcomes: Counter = Counter()
+	run_id = frappe.generate_hash(length=10)
+	for i in range(0, len(units), chunk):
+		batch = units[i : i + chunk]
+		if enqueue and not frappe.flags.in_test:
+			frappe.enqueue(
+				JOB,
+				queue="long",
+				timeout=3600,
+				units=batch,
+				as_of=str(as_of),
+				run_id=run_id,
+				job_id=f"relance::{as_of}::{run_id}::{i // chunk}",
+			)
+			outcomes["enqueued"] += len(batch)
+		else:
+			outcomes.update(process_units(batch, str(as_of), run_id))
+	result["outcomes"] = dict(outcomes)
+	result["run_id"] = run_id
+	return result
+
+
+def scheduled_run():
+	"""Hourly scheduler entry: runs once a day, from the run hour of Relance Settings on."""
+	settings = frappe.get_single("Relance Settings")
+	if not cint(settings.enabled):
+		return
+	now = now_datetime()
+	if now.hour < cint(settings.run_hour):
+		return
+	if settings.last_run_on and getdate(settings.last_run_on) == now.date():
+		return
+	frappe.db.set_single_value("Relance Settings", "last_run_on", now)
+	frappe.db.commit()  # nosemgrep: mark the day first, so a slow run is not started twice
+	run_dunning(now.date())
+
+
+def sync_email_statuses() -> int:
+	"""Queued logs follow their Email Queue: Sent when it went out, Failed on error."""
+	log = frappe.qb.DocType("Relance Log")
+	eq = frappe.qb.DocType("Email Queue")
+	rows = (
+		frappe.qb.from_(log)
+		.join(eq)
+		.on(eq.name == log.email_queue)
+		.select(log.name, eq.status, eq.error)
+		.where((log.status == "Queued") & eq.status.isin(["Sent", "Error"]))
+		.run(as_dict=True)
+	)
+	for r in rows:
+		if r.status == "Sent":
+			frappe.db.set_value("Relance Log", r.name, "status", "Sent", update_modified=False)
+		else:
+			frappe.db.set_value(
+				"Relance Log",
+				r.name,
+				{"status": "Failed", "error": r.error or "Email Queue error"},
+				update_modified=False,
+			)
+	return len(rows)

@@ -1,0 +1,291 @@
+"""Selecting the invoices to look at, in a few set-based queries, and turning rows into engine facts.
+
+Queries (whatever the number of invoices): open invoices joined with their customer; their payment
+schedules; their relance logs; the enabled policies; their stages; the customer-group tree. No query
+per invoice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import frappe
+from frappe.query_builder import Criterion
+from frappe.utils import cint, getdate
+
+from relance_app.engine.models import HistoryEntry, Instalment, InvoiceFacts, Policy, Stage
+from relance_app.engine.penalties import to_decimal
+
+THANK_YOU_STAGE = "__thank_you__"
+# relance_status values that mean "nothing more to do once paid"
+CLOSED_STATUSES = ("Paid", "Thanked")
+
+
+@dataclass
+class PolicyInfo:
+	name: str
+	company: str
+	customer_group: str | None
+	is_default: bool
+	group_by_customer: bool
+	policy: Policy
+	stages_by_name: dict[str, Stage] = field(default_factory=dict)
+
+
+@dataclass
+class Candidate:
+	row: dict  # the invoice and customer fields
+	facts: InvoiceFacts
+	policy: PolicyInfo | None
+
+
+def load_policies() -> dict[str, PolicyInfo]:
+	rows = frappe.get_all(
+		"Dunning Policy",
+		filters={"enabled": 1},
+		fields=[
+			"name",
+			"company",
+			"customer_group",
+			"is_default",
+			"group_by_customer",
+			"min_days_between",
+			"tolerance",
+			"late_interest_rate",
+			"fixed_indemnity",
+			"indemnity_currency",
+			"indemnity_b2b_only",
+			"send_thank_you",
+			"max_attempts",
+		],
+	)
+	if not rows:
+		return {}
+	stages = defaultdict(list)
+	for s in frappe.get_all(
+		"Dunning Policy Stage",
+		filters={"parenttype": "Dunning Policy", "parent": ("in", [r.name for r in rows])},
+		fields=[
+			"parent",
+			"idx",
+			"stage_name",
+			"offset_days",
+			"channel",
+			"email_template",
+			"print_format",
+			"requires_approval",
+			"include_penalties",
+			"create_dunning",
+		],
+		order_by="idx asc",
+	):
+		stages[s.parent].append(
+			Stage(
+				stage_name=(s.stage_name or "").strip(),
+				offset_days=cint(s.offset_days),
+				channel=s.channel or "Email",
+				email_template=s.email_template,
+				print_format=s.print_format,
+				requires_approval=bool(s.requires_approval),
+				include_penalties=bool(s.include_penalties),
+				create_dunning=bool(s.create_dunning),
+				idx=cint(s.idx),
+			)
+		)
+	out = {}
+	for r in rows:
+		policy = Policy(
+			name=r.name,
+			stages=tuple(stages[r.name]),
+			min_days_between=cint(r.min_days_between),
+			tolerance=to_decimal(r.tolerance or 0),
+			late_interest_rate=to_decimal(r.late_interest_rate or 0),
+			fixed_indemnity=to_decimal(r.fixed_indemnity or 0),
+			indemnity_currency=r.indemnity_currency or "EUR",
+			indemnity_b2b_only=bool(r.indemnity_b2b_only),
+			send_thank_you=bool(r.send_thank_you),
+			max_attempts=cint(r.max_attempts) or 3,
+		)
+		out[r.name] = PolicyInfo(
+			name=r.name,
+			company=r.company,
+			customer_group=r.customer_group,
+			is_default=bool(r.is_default),
+			group_by_customer=bool(r.group_by_customer),
+			policy=policy,
+			stages_by_name={s.stage_name: s for s in policy.stages},
+		)
+	return out
+
+
+class PolicyResolver:
+	"""Customer's own policy, else the nearest customer group's, else the company default; in memory."""
+
+	def __init__(self, policies: dict[str, PolicyInfo]):
+		self.policies = policies
+		self.defaults: dict[str, str] = {}
+		for p in sorted(policies.values(), key=lambda p: p.name):
+			if p.is_default:
+				self.defaults.setdefault(p.company, p.name)
+		settings = frappe.get_cached_doc("Relance Settings")
+		for row in settings.get("default_policies") or []:
+			if row.dunning_policy in policies:
+				self.defaults.setdefault(row.company, row.dunning_policy)
+		self.group_policies: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+		self.groups: dict[str, tuple[int, int]] = {}
+		if any(p.customer_group for p in policies.values()):
+			for g in frappe.get_all("Customer Group", fields=["name", "lft", "rgt"]):
+				self.groups[g.name] = (g.lft, g.rgt)
+			for p in policies.values():
+				if p.customer_group and p.customer_group in self.groups:
+					lft, rgt = self.groups[p.customer_group]
+					self.group_policies[p.company].append((lft, rgt, p.name))
+
+	def resolve(self, company: str, own: str | None, customer_group: str | None) -> PolicyInfo | None:
+		if own and own in self.policies and self.policies[own].company == company:
+			return self.policies[own]
+		if customer_group and self.group_policies.get(company) and customer_group in self.groups:
+			lft, rgt = self.groups[customer_group]
+			best = max(
+				((gl, name) for gl, gr, name in self.group_policies[company] if gl <= lft and gr >= rgt),
+				default=None,
+			)
+			if best:
+				return self.policies[best[1]]
+		name = self.defaults.get(company)
+		return self.policies.get(name) if name else None
+
+
+def _invoice_query(invoice_names=None, customer=None, companies=None, any_state=False):
+	si = frappe.qb.DocType("Sales Invoice")
+	c = frappe.qb.DocType("Customer")
+	conditions = [si.docstatus < 2] if any_state else [si.docstatus == 1, si.is_return == 0]
+	if not any_state:
+		# open invoices, and paid ones that were chased and are not closed yet (thank-you, status)
+		conditions.append(
+			(si.outstanding_amount > 0)
+			| (
+				si.relance_last_stage.isnotnull()
+				& (si.relance_last_stage != "")
+				& (si.relance_status.isnull() | si.relance_status.notin(CLOSED_STATUSES))
+			)
+		)
+	if invoice_names:
+		conditions.append(si.name.isin(list(invoice_names)))
+	if customer:
+		conditions.append(si.customer == customer)
+	if companies:
+		conditions.append(si.company.isin(list(companies)))
+	return si, c, Criterion.all(conditions)
+
+
+def select_candidates(
+	policies: dict[str, PolicyInfo], invoice_names=None, customer=None, companies=None, any_state=False
+) -> list[Candidate]:
+	si, c, where = _invoice_query(invoice_names, customer, companies, any_state)
+	rows = (
+		frappe.qb.from_(si)
+		.join(c)
+		.on(c.name == si.customer)
+		.select(
+			si.name,
+			si.customer,
+			si.company,
+			si.posting_date,
+			si.due_date,
+			si.outstanding_amount,
+			si.grand_total,
+			si.currency,
+			si.is_return,
+			si.docstatus,
+			si.contact_email,
+			si.language,
+			si.relance_hold,
+			si.relance_hold_until,
+			si.relance_hold_reason,
+			si.relance_exclude,
+			si.relance_status,
+			si.relance_last_stage,
+			si.relance_next_date,
+			si.relance_next_stage,
+			c.customer_name,
+			c.customer_type,
+			c.customer_group,
+			c.disabled.as_("customer_disabled"),
+			c.relance_exclude.as_("customer_exclude"),
+			c.dunning_policy,
+			c.language.as_("customer_language"),
+			c.relance_register,
+		)
+		.where(where)
+		.run(as_dict=True)
+	)
+	if not rows:
+		return []
+
+	ps = frappe.qb.DocType("Payment Schedule")
+	schedules = defaultdict(list)
+	for r in (
+		frappe.qb.from_(ps)
+		.join(si)
+		.on(si.name == ps.parent)
+		.select(ps.parent, ps.due_date, ps.outstanding)
+		.where(where & (ps.parenttype == "Sales Invoice"))
+		.orderby(ps.due_date)
+		.run(as_dict=True)
+	):
+		schedules[r.parent].append(r)
+
+	log = frappe.qb.DocType("Relance Log")
+	logs = defaultdict(list)
+	for r in (
+		frappe.qb.from_(log)
+		.join(si)
+		.on(si.name == log.sales_invoice)
+		.select(log.sales_invoice, log.stage_name, log.status, log.relance_date, log.attempts)
+		.where(where)
+		.run(as_dict=True)
+	):
+		logs[r.sales_invoice].append(r)
+
+	resolver = PolicyResolver(policies)
+	out = []
+	for r in rows:
+		info = resolver.resolve(r.company, r.dunning_policy, r.customer_group)
+		out.append(
+			Candidate(
+				row=r, facts=facts_from_row(r, schedules.get(r.name), logs.get(r.name, [])), policy=info
+			)
+		)
+	return out
+
+
+def facts_from_row(r, schedule, logs) -> InvoiceFacts:
+	return InvoiceFacts(
+		name=r.name,
+		due_date=getdate(r.due_date or r.posting_date),
+		outstanding=to_decimal(r.outstanding_amount),
+		currency=r.currency,
+		customer=r.customer,
+		customer_type=r.customer_type or "Company",
+		grand_total=to_decimal(r.grand_total),
+		posting_date=getdate(r.posting_date),
+		docstatus=cint(r.docstatus),
+		is_return=bool(r.is_return),
+		customer_disabled=bool(r.customer_disabled),
+		excluded=bool(r.relance_exclude),
+		customer_excluded=bool(r.customer_exclude),
+		on_hold=bool(r.relance_hold),
+		hold_until=getdate(r.relance_hold_until) if r.relance_hold_until else None,
+		hold_reason=r.relance_hold_reason,
+		payment_schedule=tuple(Instalment(getdate(s.due_date), to_decimal(s.outstanding)) for s in schedule)
+		if schedule and len(schedule) > 1
+		else (),
+		history=tuple(
+			HistoryEntry(x.stage_name, x.status, getdate(x.relance_date), cint(x.attempts) or 1)
+			for x in logs
+			if x.stage_name != THANK_YOU_STAGE
+		),
+		thank_you_sent=any(x.stage_name == THANK_YOU_STAGE for x in logs),
+	)

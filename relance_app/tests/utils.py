@@ -1,0 +1,276 @@
+"""Helpers of the integration suite: a real SMTP server on loopback, customers, invoices, payments."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import frappe
+from frappe.utils import add_days, flt, getdate
+
+COMPANY = None
+ITEM = "Relance Test Service"
+SMTP_ACCOUNT = "Relance Test SMTP"
+
+
+def company() -> str:
+	global COMPANY
+	if not COMPANY:
+		COMPANY = (
+			frappe.db.get_single_value("Global Defaults", "default_company")
+			or frappe.get_all("Company", pluck="name", limit=1)[0]
+		)
+	return COMPANY
+
+
+# --- SMTP ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Captured:
+	mail_from: str
+	rcpt_tos: list[str]
+	raw: bytes
+	message: email.message.EmailMessage = field(init=False)
+
+	def __post_init__(self):
+		self.message = email.message_from_bytes(self.raw, policy=email.policy.default)
+
+	@property
+	def subject(self) -> str:
+		return str(self.message["Subject"])
+
+	def body_text(self) -> str:
+		part = self.message.get_body(preferencelist=("html", "plain"))
+		return part.get_content() if part else ""
+
+	def pdfs(self) -> list[tuple[str, bytes]]:
+		out = []
+		for part in self.message.iter_attachments():
+			if part.get_content_type() == "application/pdf" or (part.get_filename() or "").endswith(".pdf"):
+				out.append((part.get_filename(), part.get_payload(decode=True)))
+		return out
+
+
+class SMTPCapture:
+	"""aiosmtpd on 127.0.0.1: every message the app sends is captured and parsed."""
+
+	def __init__(self):
+		from aiosmtpd.controller import Controller
+
+		self.messages: list[Captured] = []
+		self.lock = threading.Lock()
+		outer = self
+
+		class Handler:
+			async def handle_DATA(self, server, session, envelope):
+				with outer.lock:
+					outer.messages.append(
+						Captured(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+					)
+				return "250 OK"
+
+		self.port = free_port()
+		self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+	def start(self):
+		self.controller.start()
+		return self
+
+	def stop(self):
+		self.controller.stop()
+
+	def clear(self):
+		with self.lock:
+			self.messages.clear()
+
+	def to(self, address: str) -> list[Captured]:
+		return [m for m in self.messages if address in m.rcpt_tos]
+
+
+def free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+def setup_email_account(port: int) -> str:
+	"""The default outgoing Email Account, pointed at the loopback SMTP server."""
+	values = {
+		"email_id": "relances@relance-test.example",
+		"email_account_name": SMTP_ACCOUNT,
+		"enable_outgoing": 1,
+		"default_outgoing": 1,
+		"smtp_server": "127.0.0.1",
+		"smtp_port": port,
+		"use_tls": 0,
+		"use_ssl_for_outgoing": 0,
+		"no_smtp_authentication": 1,
+		"enable_incoming": 0,
+		"add_signature": 0,
+		"track_email_status": 0,
+		"send_unsubscribe_message": 0,
+	}
+	if frappe.db.exists("Email Account", SMTP_ACCOUNT):
+		doc = frappe.get_doc("Email Account", SMTP_ACCOUNT)
+		doc.update(values)
+		doc.save(ignore_permissions=True)
+	else:
+		doc = frappe.get_doc({"doctype": "Email Account", **values})
+		doc.insert(ignore_permissions=True)
+	for other in frappe.get_all(
+		"Email Account", filters={"name": ("!=", SMTP_ACCOUNT), "default_outgoing": 1}, pluck="name"
+	):
+		frappe.db.set_value("Email Account", other, "default_outgoing", 0)
+	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 1)
+	return doc.name
+
+
+def flush_queue() -> int:
+	"""Send what the Email Queue holds, through the real SMTP path."""
+	frappe.flags.testing_email = True
+	frappe.flags.mute_emails = False
+	sent = 0
+	for name in frappe.get_all(
+		"Email Queue", filters={"status": "Not Sent"}, pluck="name", order_by="creation asc"
+	):
+		frappe.get_doc("Email Queue", name).send(force_send=True)
+		sent += 1
+	return sent
+
+
+def pdf_text(data: bytes) -> str:
+	"""Text of a PDF, for asserting the invoice number is in it."""
+	import io
+
+	from pypdf import PdfReader
+
+	reader = PdfReader(io.BytesIO(data))
+	return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def make_item() -> str:
+	if not frappe.db.exists("Item", ITEM):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": ITEM,
+				"item_name": ITEM,
+				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}, "name") or "All Item Groups",
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+				"include_item_in_manufacturing": 0,
+			}
+		).insert(ignore_permissions=True)
+	return ITEM
+
+
+def make_customer(name: str, email_id: str | None = None, customer_type="Company", **kw) -> str:
+	if frappe.db.exists("Customer", name):
+		return name
+	cust = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": name,
+			"customer_type": customer_type,
+			"customer_group": kw.pop("customer_group", None)
+			or frappe.db.get_value("Customer Group", {"is_group": 0}, "name"),
+			"territory": frappe.db.get_value("Territory", {"is_group": 0}, "name") or "All Territories",
+			**kw,
+		}
+	).insert(ignore_permissions=True)
+	if email_id:
+		contact = frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": name,
+				"is_primary_contact": 1,
+				"email_ids": [{"email_id": email_id, "is_primary": 1}],
+				"links": [{"link_doctype": "Customer", "link_name": cust.name}],
+			}
+		).insert(ignore_permissions=True)
+		cust.db_set("customer_primary_contact", contact.name)
+	return cust.name
+
+
+def make_invoice(
+	customer: str, due_date, amount=1000.0, posting_date=None, submit=True, contact_email=None, **kw
+):
+	make_item()
+	due_date = getdate(due_date)
+	posting_date = getdate(posting_date or add_days(due_date, -30))
+	si = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": company(),
+			"customer": customer,
+			"set_posting_time": 1,
+			"posting_date": posting_date,
+			"due_date": due_date,
+			"currency": "EUR",
+			"items": [{"item_code": ITEM, "qty": 1, "rate": flt(amount)}],
+			**kw,
+		}
+	)
+	si.insert(ignore_permissions=True)
+	if contact_email is not None:
+		si.db_set("contact_email", contact_email)
+	if submit:
+		si.submit()
+	return si
+
+
+def pay(invoice: str, amount=None, posting_date=None):
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	pe = get_payment_entry("Sales Invoice", invoice)
+	if posting_date:
+		pe.posting_date = getdate(posting_date)
+	if amount is not None:
+		pe.paid_amount = pe.received_amount = flt(amount)
+		pe.references[0].allocated_amount = flt(amount)
+	pe.reference_no = f"REF-{invoice}"
+	pe.reference_date = pe.posting_date
+	pe.insert(ignore_permissions=True)
+	pe.submit()
+	return pe
+
+
+def logs_of(invoice: str) -> list[dict]:
+	return frappe.get_all(
+		"Relance Log",
+		filters={"sales_invoice": invoice},
+		fields=[
+			"name",
+			"stage_name",
+			"status",
+			"relance_date",
+			"communication",
+			"email_queue",
+			"reason",
+			"recipients",
+			"subject",
+			"attempts",
+			"group_id",
+		],
+		order_by="relance_date asc, creation asc",
+	)
+
+
+def default_policy() -> str:
+	return frappe.db.get_value("Dunning Policy", {"company": company(), "is_default": 1}, "name")
+
+
+def unique(prefix: str) -> str:
+	return f"{prefix} {frappe.generate_hash(length=6)}"
+
+
+def invoice_number_in(text: str, invoice: str) -> bool:
+	return bool(re.search(re.escape(invoice), text))
