@@ -193,3 +193,61 @@ def cancel_relances(names, reason=None) -> dict:
 		else:
 			done[name] = status or "not found"
 	return done
+
+
+@frappe.whitelist()
+def get_invoice_relance(sales_invoice: str) -> dict:
+	"""Where the relance of an invoice stands, for the form: status line, next step, its timeline."""
+	from relance_app.relance.views import invoice_summary
+
+	_require_invoice(sales_invoice)
+	return invoice_summary(sales_invoice)
+
+
+@frappe.whitelist()
+def get_customer_relances(customer: str, start: int = 0, page_length: int = 200) -> dict:
+	"""The Customer form's "Relances" panel: a summary and the relances grouped by invoice."""
+	from relance_app.relance.views import customer_panel
+
+	if not frappe.has_permission("Customer", "read", customer):
+		frappe.throw(
+			_("You are not allowed to see Customer {0}.").format(customer),
+			frappe.PermissionError,
+			title=_("Not Permitted"),
+		)
+	return customer_panel(customer, int(start), int(page_length))
+
+
+@frappe.whitelist()
+def preview_next_relance(sales_invoice: str) -> dict:
+	"""The next relance of an invoice, rendered (subject, body, recipients, attachments); nothing sent."""
+	from relance_app.relance.views import preview_next
+
+	_require_invoice(sales_invoice)
+	return preview_next(sales_invoice)
+
+
+@frappe.whitelist(methods=["POST"])
+def send_next_relance_now(sales_invoice: str) -> dict:
+	"""Send the invoice's next relance now, through the scheduler's exactly-once path."""
+	from relance_app.relance.sender import process_units
+	from relance_app.relance.views import next_unit
+
+	_require_invoice(sales_invoice, "write")
+	if not (set(frappe.get_roles()) & {MANAGER, "Accounts User", "System Manager"}):
+		frappe.throw(_("Not permitted."), frappe.PermissionError, title=_("Not Permitted"))
+	unit, as_of = next_unit(sales_invoice, today_only=False)
+	if not unit:
+		frappe.throw(_("No relance is due for {0} now.").format(sales_invoice), title=_("Nothing to Send"))
+	frappe.db.commit()  # nosemgrep: process_units works in its own transactions
+	return process_units([unit], str(as_of))
+
+
+@frappe.whitelist()
+def simulate_policy(dunning_policy: str, days: int = 60) -> dict:
+	"""What today's run would do for this policy, and the calendar of relances for the next days."""
+	from relance_app.relance.views import simulate
+
+	if not frappe.has_permission("Dunning Policy", "read", dunning_policy):
+		frappe.throw(_("Not permitted."), frappe.PermissionError, title=_("Not Permitted"))
+	return simulate(dunning_policy, int(days))

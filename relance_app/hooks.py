@@ -6,6 +6,17 @@ app_email = "dev@relance-app.example"
 app_license = "mit"
 required_apps = ["frappe/erpnext"]
 
+# Includes in <head>
+# ------------------
+
+app_include_js = "/assets/relance_app/js/relance_common.js"
+
+doctype_js = {
+	"Sales Invoice": "public/js/sales_invoice.js",
+	"Customer": "public/js/customer.js",
+}
+doctype_list_js = {"Sales Invoice": "public/js/sales_invoice_list.js"}
+
 # Installation
 # ------------
 

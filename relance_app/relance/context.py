@@ -28,8 +28,9 @@ from relance_app.engine.penalties import compute_penalties
 TUTOIEMENT = "Tutoiement"
 
 
-def customer_language(customer: dict, invoice_language: str | None = None) -> str:
-	lang = customer.get("language") or invoice_language or frappe.db.get_default("lang") or "fr"
+def customer_language(customer: dict, policy_doc=None) -> str:
+	"""The customer's print language, else the policy's default language, else French."""
+	lang = customer.get("language") or (policy_doc and policy_doc.get("default_language")) or "fr"
 	return base_language(lang)
 
 
@@ -169,7 +170,7 @@ def message_context(
 	first = candidates[0].row
 	customer = customer_info(first)
 	company = first.company
-	lang = language or customer_language(customer, first.get("language"))
+	lang = language or customer_language(customer, policy_doc)
 	return build_context(
 		stage,
 		policy.ordered_stages(),

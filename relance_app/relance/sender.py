@@ -91,8 +91,11 @@ def process_unit(unit: dict, as_of: date, run_id: str | None = None) -> str:
 		decision = decide(candidate.policy.policy, candidate.facts, as_of)
 		for stage in decision.skipped:
 			insert_log(candidate, stage, as_of, SKIPPED, reason=_("Reminder before the due date, now past."))
-		if decision.stage is not None and decision.stage.stage_name == unit["stages"].get(name):
-			acting.append((candidate, decision.stage))
+		stage = decision.stage
+		if stage is None and unit.get("manual") and decision.reason == R.NOT_YET:
+			stage = decision.next_stage  # sent early on the user's demand; never closer than the gap
+		if stage is not None and stage.stage_name == unit["stages"].get(name):
+			acting.append((candidate, stage))
 		refresh_invoice_status(candidate, decision, as_of)
 	if not acting:
 		return "skipped" if unit["kind"] == "skip" else "nothing"
@@ -373,12 +376,14 @@ def accountant_for(candidate: Candidate) -> str:
 # --- email ------------------------------------------------------------------------------------
 
 
-def email_parts(acting, stage: Stage, policy_doc, as_of: date, test_mode: bool = False) -> dict:
+def email_parts(
+	acting, stage: Stage, policy_doc, as_of: date, test_mode: bool = False, preview: bool = False
+) -> dict:
 	"""Subject, body, template, language and attachments of the message: used to send and to preview."""
 	candidates = [c for c, _s in acting]
 	first = candidates[0]
 	info = customer_info(first.row)
-	language = customer_language(info, first.row.get("language"))
+	language = customer_language(info, policy_doc)
 	tone = customer_tone(first.facts.customer, first.policy.policy, policy_doc, as_of)
 	template_name = pick_template(
 		stage.stage_name, stage.email_template, variants_from_doc(policy_doc), language, tone
@@ -413,7 +418,9 @@ def email_parts(acting, stage: Stage, policy_doc, as_of: date, test_mode: bool =
 				invoice_attachment(c.facts.name, print_format, language, stage_row.get("letter_head"))
 			)
 	if cint(stage_row.attach_statement):
-		attachments.append(statement_attachment(first, as_of, language))
+		attachments.append(
+			{"fname": _("Statement of Account")} if preview else statement_attachment(first, as_of, language)
+		)
 	return {
 		"subject": subject,
 		"body": body,
@@ -699,7 +706,7 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 	settings = frappe.get_cached_doc("Relance Settings")
 	test_mode = bool(cint(settings.test_mode))
 	info = customer_info(candidate.row)
-	language = customer_language(info, candidate.row.get("language"))
+	language = customer_language(info, policy_doc)
 	template = frappe.get_cached_doc("Email Template", policy_doc.thank_you_template)
 	context = message_context(
 		stage,

@@ -127,6 +127,9 @@ def setup_email_account(port: int) -> str:
 	):
 		frappe.db.set_value("Email Account", other, "default_outgoing", 0)
 	frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 1)
+	# Debian's wkhtmltopdf is unpatched: it cannot repeat headers, and the print heading (with the
+	# invoice number) would be lost in the PDF; keep it in the page body.
+	frappe.db.set_single_value("Print Settings", "repeat_header_footer", 0)
 	return doc.name
 
 
@@ -172,7 +175,9 @@ def make_item() -> str:
 	return ITEM
 
 
-def make_customer(name: str, email_id: str | None = None, customer_type="Company", **kw) -> str:
+def make_customer(
+	name: str, email_id: str | None = None, customer_type="Company", language="fr", **kw
+) -> str:
 	if frappe.db.exists("Customer", name):
 		return name
 	cust = frappe.get_doc(
@@ -180,6 +185,7 @@ def make_customer(name: str, email_id: str | None = None, customer_type="Company
 			"doctype": "Customer",
 			"customer_name": name,
 			"customer_type": customer_type,
+			"language": language,
 			"customer_group": kw.pop("customer_group", None)
 			or frappe.db.get_value("Customer Group", {"is_group": 0}, "name"),
 			"territory": frappe.db.get_value("Territory", {"is_group": 0}, "name") or "All Territories",

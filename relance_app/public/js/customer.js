@@ -1,0 +1,63 @@
+// Customer: the "Relances" panel, every relance across the customer's invoices.
+frappe.ui.form.on("Customer", {
+	refresh(frm) {
+		if (frm.is_new()) return;
+		const field = frm.get_field("relance_panel");
+		if (!field) return;
+		relance_app.load_customer_panel(frm, $(field.wrapper), 0);
+	},
+});
+
+frappe.provide("relance_app");
+
+relance_app.load_customer_panel = function (frm, $wrapper, start) {
+	frappe
+		.call("relance_app.api.get_customer_relances", {
+			customer: frm.doc.name,
+			start,
+			page_length: 100,
+		})
+		.then((r) => {
+			const data = r.message;
+			if (!data) return;
+			const s = data.summary;
+			const stages = Object.entries(s.per_stage)
+				.map(([k, v]) => `<span class="indicator-pill blue" style="margin-right:4px">${frappe.utils.escape_html(k)}: ${v}</span>`)
+				.join("");
+			const promises = s.promises
+				.map((p) => `${p.sales_invoice} (${frappe.datetime.str_to_user(p.until)})`)
+				.join(", ");
+			const summary = `<div class="relance-summary row" style="margin-bottom:12px">
+				<div class="col-sm-3"><div class="text-muted small">${__("Total overdue")}</div>
+					<div class="h5" data-field="total_overdue">${format_currency(s.total_overdue, s.currency)}</div>
+					<div class="small text-muted">${__("{0} overdue of {1} open invoices", [s.overdue_count, s.open_count])}</div></div>
+				<div class="col-sm-3"><div class="text-muted small">${__("Invoices per stage")}</div><div>${stages || "-"}</div></div>
+				<div class="col-sm-3"><div class="text-muted small">${__("Holds and promises")}</div>
+					<div data-field="holds">${__("{0} on hold", [s.holds])}</div>
+					<div class="small">${promises ? __("Promises: {0}", [promises]) : ""}</div></div>
+				<div class="col-sm-3"><div class="text-muted small">${__("Average days late (12 months)")}</div>
+					<div class="h5" data-field="avg_days_late">${s.avg_days_late}</div>
+					<div class="small text-muted">${__("{0} late invoices", [s.late_invoices])}</div></div>
+			</div>`;
+			const groups = data.invoices
+				.map(
+					(g) => `<div class="relance-invoice" style="margin-bottom:10px">
+					<div><a href="/app/sales-invoice/${encodeURIComponent(g.sales_invoice)}"><b>${frappe.utils.escape_html(g.sales_invoice)}</b></a></div>
+					${relance_app.render_logs(g.logs)}</div>`
+				)
+				.join("");
+			const more = data.has_more
+				? `<button class="btn btn-xs btn-default relance-more">${__("Older relances")}</button>`
+				: "";
+			const html = summary + (groups || `<div class="text-muted">${__("No relance yet.")}</div>`) + more;
+			if (start) {
+				$wrapper.find(".relance-more").remove();
+				$wrapper.append(groups + more);
+			} else {
+				$wrapper.html(`<div class="relance-panel">${html}</div>`);
+			}
+			$wrapper.find(".relance-more").on("click", () =>
+				relance_app.load_customer_panel(frm, $wrapper, start + data.page_length)
+			);
+		});
+};

@@ -1,0 +1,134 @@
+// Sales Invoice: where the relance stands, its timeline, and the actions.
+frappe.ui.form.on("Sales Invoice", {
+	refresh(frm) {
+		if (frm.doc.docstatus !== 1 || frm.doc.is_return) return;
+		frappe
+			.call("relance_app.api.get_invoice_relance", { sales_invoice: frm.doc.name })
+			.then((r) => {
+				const data = r.message;
+				if (!data) return;
+				frm.dashboard.set_headline_alert(
+					`<span class="indicator ${data.indicator}">${__("Relance")}: ${frappe.utils.escape_html(
+						data.status
+					)}</span>`
+				);
+				const field = frm.get_field("relance_timeline");
+				if (field) {
+					$(field.wrapper).html(relance_app.render_logs(data.timeline));
+				}
+				if (data.can_manage) relance_app.add_invoice_actions(frm, data);
+			});
+	},
+});
+
+frappe.provide("relance_app");
+
+relance_app.add_invoice_actions = function (frm, data) {
+	const group = __("Relance");
+	const f = data.fields;
+	const call = (method, args, message) =>
+		frappe
+			.call({ method: `relance_app.api.${method}`, args, freeze: true })
+			.then(() => {
+				frappe.show_alert({ message, indicator: "green" });
+				frm.reload_doc();
+			});
+
+	if (!f.relance_hold) {
+		frm.add_custom_button(
+			__("Put on Hold"),
+			() => {
+				const d = new frappe.ui.Dialog({
+					title: __("Put the relance on hold"),
+					fields: [
+						{
+							fieldname: "reason",
+							fieldtype: "Select",
+							label: __("Reason"),
+							options: ["Dispute", "Customer Replied", "Other"].map((v) => ({
+								value: v,
+								label: __(v),
+							})),
+							default: "Dispute",
+							reqd: 1,
+						},
+						{ fieldname: "until", fieldtype: "Date", label: __("Until (optional)") },
+					],
+					primary_action_label: __("Put on Hold"),
+					primary_action(values) {
+						d.hide();
+						call(
+							"set_hold",
+							{ sales_invoice: frm.doc.name, reason: values.reason, until: values.until },
+							__("Relance on hold")
+						);
+					},
+				});
+				d.show();
+			},
+			group
+		);
+		frm.add_custom_button(
+			__("Record Payment Promise"),
+			() => {
+				frappe.prompt(
+					{ fieldname: "promised_date", fieldtype: "Date", label: __("Promised Date"), reqd: 1 },
+					(values) =>
+						call(
+							"record_payment_promise",
+							{ sales_invoice: frm.doc.name, promised_date: values.promised_date },
+							__("Payment promise recorded")
+						),
+					__("Record a payment promise"),
+					__("Save")
+				);
+			},
+			group
+		);
+	} else {
+		frm.add_custom_button(
+			__("Resume"),
+			() => call("release_hold", { sales_invoice: frm.doc.name }, __("Relance resumed")),
+			group
+		);
+	}
+	frm.add_custom_button(
+		__("Preview Next Relance"),
+		() => {
+			frappe
+				.call("relance_app.api.preview_next_relance", { sales_invoice: frm.doc.name })
+				.then((r) => relance_app.show_preview(r.message));
+		},
+		group
+	);
+	if (!f.relance_hold && !f.relance_exclude && frm.doc.outstanding_amount > 0) {
+		frm.add_custom_button(
+			__("Send Next Relance Now"),
+			() => {
+				frappe.confirm(__("Send the next relance of {0} now?", [frm.doc.name]), () =>
+					call("send_next_relance_now", { sales_invoice: frm.doc.name }, __("Relance sent"))
+				);
+			},
+			group
+		);
+	}
+};
+
+relance_app.show_preview = function (p) {
+	if (!p) return;
+	if (p.message && !p.stage) {
+		frappe.msgprint(p.message);
+		return;
+	}
+	const esc = frappe.utils.escape_html;
+	const header = `<p><b>${esc(p.stage)}</b> · ${frappe.datetime.str_to_user(p.date)} · ${__(
+		p.channel
+	)}${p.requires_approval ? " · " + __("requires approval") : ""}</p>`;
+	const email = p.subject
+		? `<p><b>${__("To")}:</b> ${esc((p.recipients || []).join(", ")) || __("no recipient")}</p>
+		   <p><b>${__("Subject")}:</b> ${esc(p.subject)}</p>
+		   <p><b>${__("Attachments")}:</b> ${esc((p.attachments || []).join(", "))}</p>
+		   <div class="relance-preview-body" style="border:1px solid var(--border-color);padding:12px;border-radius:6px">${p.body}</div>`
+		: "";
+	frappe.msgprint({ title: __("Next Relance (nothing sent)"), message: header + email, wide: true });
+};
