@@ -267,3 +267,12 @@ def test_decide_many_with_one_or_several_policies():
 	mapping = {"S0": policy(), "S1": policy(stages=(R1,)), "S2": policy()}
 	out = decide_many(mapping, invs, d(-5))
 	assert out[1].stage is None and out[1].next_date == d(5)
+
+
+def test_early_sends_the_next_stage_before_its_date_but_keeps_the_gap():
+	history = [h(PRE, SENT, d(-5))]
+	assert decide(policy(), invoice(history=history), d(-4)).stage is None
+	assert decide(policy(), invoice(history=history), d(-4), early=True).stage is None  # 1 day after PRE
+	early = decide(policy(), invoice(history=history), d(2), early=True)
+	assert early.stage == R1 and early.reason == R.DUE
+	assert decide(policy(), invoice(on_hold=True, history=history), d(2), early=True).stage is None

@@ -107,8 +107,12 @@ def _by_stage(history: Iterable[HistoryEntry]) -> dict[str, HistoryEntry]:
 	return out
 
 
-def decide(policy: Policy, invoice: InvoiceFacts, as_of: date) -> Decision:
-	"""Decide what to do today for this invoice. Pure and deterministic."""
+def decide(policy: Policy, invoice: InvoiceFacts, as_of: date, early: bool = False) -> Decision:
+	"""Decide what to do today for this invoice. Pure and deterministic.
+
+	`early`: the user asks for the next stage now, before its date; every other rule still holds
+	(eligibility, one step at a time, `min_days_between`, approval, retries).
+	"""
 	due, amount = effective_due(invoice, as_of)
 	days_late = max(0, (as_of - due).days)
 	base = {"invoice": invoice.name, "due_date": due, "amount_due": amount, "days_late": days_late}
@@ -158,6 +162,8 @@ def decide(policy: Policy, invoice: InvoiceFacts, as_of: date) -> Decision:
 		return Decision(reason=R.COMPLETED, skipped=tuple(skipped), **base)
 
 	stage_date = due + timedelta(days=candidate.offset_days)
+	if early:
+		stage_date = min(stage_date, as_of)
 	earliest = stage_date
 	last_relance = max(
 		(h.date for h in invoice.history if h.status in RELANCE_STATUSES),

@@ -88,12 +88,10 @@ def process_unit(unit: dict, as_of: date, run_id: str | None = None) -> str:
 		candidate = fresh.get(name)
 		if not candidate or not candidate.policy:
 			continue
-		decision = decide(candidate.policy.policy, candidate.facts, as_of)
+		decision = decide(candidate.policy.policy, candidate.facts, as_of, early=bool(unit.get("manual")))
 		for stage in decision.skipped:
 			insert_log(candidate, stage, as_of, SKIPPED, reason=_("Reminder before the due date, now past."))
-		stage = decision.stage
-		if stage is None and unit.get("manual") and decision.reason == R.NOT_YET:
-			stage = decision.next_stage  # sent early on the user's demand; never closer than the gap
+		stage = decision.stage  # early (on the user's demand) still keeps the gap and every rule
 		if stage is not None and stage.stage_name == unit["stages"].get(name):
 			acting.append((candidate, stage))
 		refresh_invoice_status(candidate, decision, as_of)

@@ -181,8 +181,8 @@ def next_unit(sales_invoice: str, today_only: bool = True):
 	decision = decide(candidate.policy.policy, candidate.facts, as_of)
 	stage = decision.stage
 	manual = False
-	if stage is None and not today_only and decision.reason == R.NOT_YET and decision.next_stage:
-		stage, manual = decision.next_stage, True
+	if stage is None and not today_only and decision.reason == R.NOT_YET:
+		stage, manual = decide(candidate.policy.policy, candidate.facts, as_of, early=True).stage, True
 	if stage is None:
 		return None, as_of
 	unit = {

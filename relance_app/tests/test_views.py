@@ -42,11 +42,7 @@ class TestFormViews(RelanceRunCase):
 		with self.assertRaises(frappe.ValidationError):
 			api.send_next_relance_now(si.name)  # same day again: too soon, nothing due
 		self.assertEqual(
-			[
-				x.stage_name
-				for x in frappe.get_all("Relance Log", {"sales_invoice": si.name}, pluck="stage_name")
-			],
-			["Pré-relance"],
+			frappe.get_all("Relance Log", {"sales_invoice": si.name}, pluck="stage_name"), ["Pré-relance"]
 		)
 		flush_queue()
 		self.assertEqual(len(self.smtp.to(address)), 1)
