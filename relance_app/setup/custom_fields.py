@@ -40,18 +40,6 @@ CUSTOM_FIELDS = {
 			"insert_after": "relance_column_break",
 			"description": "How French relances address this customer.",
 		},
-		{
-			"fieldname": "relance_panel_section",
-			"fieldtype": "Section Break",
-			"label": "Relance History",
-			"insert_after": "relance_register",
-		},
-		{
-			"fieldname": "relance_panel",
-			"fieldtype": "HTML",
-			"label": "Relances",
-			"insert_after": "relance_panel_section",
-		},
 	],
 	"Sales Invoice": [
 		{
@@ -162,18 +150,6 @@ CUSTOM_FIELDS = {
 			"no_copy": 1,
 			"print_hide": 1,
 			"allow_on_submit": 1,
-		},
-		{
-			"fieldname": "relance_timeline_section",
-			"fieldtype": "Section Break",
-			"label": "Relance History",
-			"insert_after": "relance_exclude",
-		},
-		{
-			"fieldname": "relance_timeline",
-			"fieldtype": "HTML",
-			"label": "Relance Timeline",
-			"insert_after": "relance_timeline_section",
 		},
 	],
 }

@@ -2,9 +2,8 @@
 frappe.ui.form.on("Customer", {
 	refresh(frm) {
 		if (frm.is_new()) return;
-		const field = frm.get_field("relance_panel");
-		if (!field) return;
-		relance_app.load_customer_panel(frm, $(field.wrapper), 0);
+		const $section = frm.dashboard.add_section("", __("Relances"));
+		relance_app.load_customer_panel(frm, $section, 0);
 	},
 });
 

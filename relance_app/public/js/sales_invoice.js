@@ -7,15 +7,14 @@ frappe.ui.form.on("Sales Invoice", {
 			.then((r) => {
 				const data = r.message;
 				if (!data) return;
+				const block = { red: "red", orange: "yellow", green: "green", blue: "blue", purple: "blue" };
 				frm.dashboard.set_headline_alert(
-					`<span class="indicator ${data.indicator}">${__("Relance")}: ${frappe.utils.escape_html(
+					`<span class="relance-headline">${__("Relance")}: ${frappe.utils.escape_html(
 						data.status
-					)}</span>`
+					)}</span>`,
+					block[data.indicator] || ""
 				);
-				const field = frm.get_field("relance_timeline");
-				if (field) {
-					$(field.wrapper).html(relance_app.render_logs(data.timeline));
-				}
+				frm.dashboard.add_section(relance_app.render_logs(data.timeline), __("Relance History"));
 				if (data.can_manage) relance_app.add_invoice_actions(frm, data);
 			});
 	},

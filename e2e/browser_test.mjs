@@ -1,0 +1,118 @@
+// Browser test: log in, open a Customer and a Sales Invoice with relances, check the panel,
+// click Hold and Resume, save screenshots.
+//
+//   bench --site SITE execute relance_app.tests.e2e_fixtures.create   -> {"customer", "invoices"}
+//   node e2e/browser_test.mjs --url http://SITE:8000 --fixture '<json above>' [--out DIR]
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+
+const arg = (name, fallback) => {
+	const i = process.argv.indexOf(`--${name}`);
+	return i > 0 ? process.argv[i + 1] : fallback;
+};
+const url = arg("url", "http://relance.test:8000");
+const fixture = JSON.parse(arg("fixture", "{}"));
+const out = arg("out", "e2e/screenshots");
+const user = arg("user", "Administrator");
+const password = arg("password", "admin");
+fs.mkdirSync(out, { recursive: true });
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+	args: [
+		"--headless",
+		"--no-sandbox",
+		"--disable-gpu",
+		"--disable-quic",
+		"--no-first-run",
+		"--disable-background-networking",
+		"--disable-component-update",
+		"--disable-sync",
+	],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+const shot = async (name) => {
+	const file = path.join(out, name);
+	await page.screenshot({ path: file, fullPage: false });
+	console.log(`screenshot: ${file}`);
+};
+let failures = 0;
+const check = async (label, fn) => {
+	try {
+		await fn();
+		console.log(`ok - ${label}`);
+	} catch (e) {
+		failures++;
+		console.log(`not ok - ${label}: ${e.message}`);
+	}
+};
+
+try {
+	await page.goto(`${url}/login`);
+	await page.fill("#login_email", user);
+	await page.fill("#login_password", password);
+	await page.click(".btn-login");
+	await page.waitForURL(/\/app/);
+
+	// Customer: the Relances panel
+	await page.goto(`${url}/app/customer/${encodeURIComponent(fixture.customer)}`);
+	const panel = page.locator(".relance-panel");
+	await panel.waitFor({ state: "attached", timeout: 30000 });
+	// the panel lives in the form's dashboard, like ERPNext's own customer figures
+	await page.locator(".form-tabs .nav-link", { hasText: "Dashboard" }).click();
+	await panel.waitFor({ timeout: 30000 });
+	await panel.scrollIntoViewIfNeeded();
+	await check("customer panel shows the overdue total and both invoices", async () => {
+		const text = await panel.innerText();
+		assert.match(text, /Total overdue|Total échu|total/i);
+		for (const inv of fixture.invoices) assert.ok(text.includes(inv), `${inv} missing`);
+		assert.ok(text.includes("Relance 1"), "no Relance 1 entry");
+	});
+	await shot("customer-relances-panel.png");
+
+	// Sales Invoice: headline indicator, timeline, Hold and Resume
+	const invoice = fixture.invoices[0];
+	await page.goto(`${url}/app/sales-invoice/${encodeURIComponent(invoice)}`);
+	const headline = page.locator(".form-message-container:not(.hidden)").first();
+	await headline.filter({ hasText: "Relance" }).waitFor({ timeout: 30000 });
+	await check("invoice headline says where the relance stands", async () => {
+		const text = await headline.innerText();
+		assert.match(text, /Relance 2 sent on .* next: Relance 3 on/);
+	});
+	await shot("invoice-relance-status.png");
+
+	await page.getByRole("button", { name: "Relance" }).click();
+	await page.getByRole("link", { name: "Put on Hold" }).click();
+	const dialog = page.locator(".modal.show");
+	await dialog.waitFor();
+	await dialog.locator("select").selectOption("Dispute");
+	await shot("invoice-hold-dialog.png");
+	await dialog.getByRole("button", { name: "Put on Hold" }).click();
+	await headline.filter({ hasText: "dispute" }).waitFor({ timeout: 30000 });
+	await check("Hold puts the relance on hold", async () => {
+		assert.match(await headline.innerText(), /On hold: dispute/);
+	});
+	await shot("invoice-on-hold.png");
+
+	await page.getByRole("button", { name: "Relance" }).click();
+	await page.getByRole("link", { name: "Resume" }).click();
+	await headline.filter({ hasText: "next:" }).waitFor({ timeout: 30000 });
+	await check("Resume brings the schedule back", async () => {
+		assert.match(await headline.innerText(), /next: Relance 3/);
+	});
+	await page.locator(".form-tabs .nav-link", { hasText: "Connections" }).click();
+	const timeline = page.locator(".relance-timeline").first();
+	await timeline.waitFor({ timeout: 30000 });
+	await check("the invoice's relance history is listed", async () => {
+		const text = await timeline.innerText();
+		assert.ok(text.includes("Relance 2") && text.includes("Relance 1"), text);
+	});
+	await timeline.scrollIntoViewIfNeeded();
+	await shot("invoice-resumed-timeline.png");
+} finally {
+	await browser.close();
+}
+console.log(failures ? `${failures} failed` : "all browser checks passed");
+process.exit(failures ? 1 : 0);
