@@ -167,12 +167,13 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 		else:
 			# between stages, not yet due, paid or on hold: nothing to do today
 			due = as_of + timedelta(days=rng.randint(-200, 60))
-			offsets = {as_of - timedelta(days=s.offset_days) for s in stages}
-			if due in offsets:
+			all_stages = policy.policy.ordered_stages()
+			offsets = {as_of - timedelta(days=s.offset_days) for s in all_stages}
+			while due in offsets:
 				due += timedelta(days=1)
 			history = [
 				(s.stage_name, due + timedelta(days=s.offset_days))
-				for s in stages
+				for s in all_stages
 				if due + timedelta(days=s.offset_days) < as_of
 			]
 			paid = rng.random() < 0.3
@@ -316,7 +317,6 @@ def make_notifications(stages):
 				"condition": "doc.outstanding_amount > 0",
 				"channel": "Email",
 				"attach_print": 1,
-				"print_format": "Standard",
 				"message": "<p>Facture {{ doc.name }} : {{ doc.get_formatted('outstanding_amount') }} échue le {{ doc.get_formatted('due_date') }}.</p>",
 				"recipients": [{"receiver_by_document_field": "contact_email"}],
 				"enabled": 1,
@@ -363,7 +363,7 @@ def main():
 	rows = []
 	try:
 		t = time.perf_counter()
-		company, policy, stages, invoice_names = build_book(args.customers, args.invoices, args.due, as_of)
+		_company, _policy, stages, invoice_names = build_book(args.customers, args.invoices, args.due, as_of)
 		print(
 			f"book: {args.customers:,} customers, {args.invoices:,} invoices built in {time.perf_counter() - t:.1f} s"
 		)
@@ -391,17 +391,40 @@ def main():
 			fields=["name", "attachments"],
 			limit=args.pdf_sample,
 		)
-		with counting() as pdf_ours:
-			for row in sample:
-				for att in frappe.parse_json(row.attachments or "[]"):
-					if att.get("print_format_attachment"):
-						att.pop("print_format_attachment")
-						frappe.attach_print(**att)
-		with counting() as pdf_frappe:
-			for row in sample:
-				for att in frappe.parse_json(row.attachments or "[]"):
-					if att.get("print_format_attachment"):
-						frappe.get_print(att["doctype"], att["name"], att.get("print_format"), as_pdf=True)
+		attachments = [
+			att
+			for row in sample
+			for att in frappe.parse_json(row.attachments or "[]")
+			if att.get("print_format_attachment")
+		]
+		from frappe.translate import print_language
+
+		def ours(att):
+			att = {k: v for k, v in att.items() if k != "print_format_attachment"}
+			return frappe.attach_print(**att)  # what the Email Queue calls when it sends our relance
+
+		def frappes(att):
+			# the same document through Frappe's own get_print: same language, same letter head
+			with print_language(att.get("lang")):
+				return frappe.get_print(
+					att["doctype"],
+					att["name"],
+					att.get("print_format"),
+					as_pdf=True,
+					no_letterhead=not att.get("print_letterhead", True),
+				)
+
+		if attachments:  # warm both paths (templates, CSS, fonts) before measuring
+			ours(attachments[0])
+			frappes(attachments[0])
+		pdf_ours = {"seconds": 0.0, "queries": 0}
+		pdf_frappe = {"seconds": 0.0, "queries": 0}
+		for att in attachments:  # interleaved, so load and caches weigh the same on both
+			for fn, total in ((frappes, pdf_frappe), (ours, pdf_ours)):
+				with counting() as c:
+					fn(att)
+				total["seconds"] += c["seconds"]
+				total["queries"] += c["queries"]
 		per_pdf = pdf_ours["seconds"] / max(1, len(sample))
 		per_pdf_frappe = pdf_frappe["seconds"] / max(1, len(sample))
 		rows.append(

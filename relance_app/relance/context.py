@@ -24,6 +24,7 @@ from relance_app.engine.context import (
 from relance_app.engine.decide import effective_due
 from relance_app.engine.models import InvoiceFacts, Policy, Stage
 from relance_app.engine.penalties import compute_penalties
+from relance_app.relance.cache import memo
 
 TUTOIEMENT = "Tutoiement"
 
@@ -35,6 +36,13 @@ def customer_language(customer: dict, policy_doc=None) -> str:
 
 
 def company_party(company: str, policy_doc=None) -> Party:
+	return memo(
+		("company_party", company, policy_doc.name if policy_doc else None),
+		lambda: _company_party(company, policy_doc),
+	)
+
+
+def _company_party(company: str, policy_doc=None) -> Party:
 	c = frappe.get_cached_value(
 		"Company", company, ["company_name", "email", "phone_no", "website"], as_dict=True
 	)
@@ -64,6 +72,10 @@ def company_party(company: str, policy_doc=None) -> Party:
 
 def payment_details(company: str) -> dict:
 	"""The company's default bank account, for the "how to pay" paragraph."""
+	return memo(("payment_details", company), lambda: _payment_details(company))
+
+
+def _payment_details(company: str) -> dict:
 	account = frappe.db.get_value(
 		"Bank Account",
 		{"company": company, "is_company_account": 1, "disabled": 0},
@@ -84,7 +96,10 @@ def payment_details(company: str) -> dict:
 def pay_link(invoice_name: str) -> str:
 	"""The portal page of the invoice, where the customer can see and pay it, when the portal lists
 	invoices."""
-	enabled = frappe.db.get_value("Portal Menu Item", {"route": "/invoices", "enabled": 1}, "name")
+	enabled = memo(
+		"portal_invoices",
+		lambda: frappe.db.get_value("Portal Menu Item", {"route": "/invoices", "enabled": 1}, "name"),
+	)
 	return get_url(f"/invoices/{invoice_name}") if enabled else ""
 
 
@@ -92,6 +107,12 @@ def customer_tone(customer: str, policy: Policy, policy_doc, as_of: date) -> str
 	"""Courteous or firm, from the customer's payment history over the last 12 months."""
 	if not policy_doc:
 		return COURTEOUS
+	return memo(
+		("tone", customer, policy_doc.name, as_of), lambda: _customer_tone(customer, policy_doc, as_of)
+	)
+
+
+def _customer_tone(customer: str, policy_doc, as_of: date) -> str:
 	si = frappe.qb.DocType("Sales Invoice")
 	ple = frappe.qb.DocType("Payment Ledger Entry")
 	rows = (
@@ -158,15 +179,7 @@ def message_context(
 ) -> dict:
 	"""The template context of one message about one or several invoices (selection Candidates) of
 	one customer."""
-	terms = dict(
-		frappe.get_all(
-			"Sales Invoice",
-			filters={"name": ("in", [c.facts.name for c in candidates])},
-			fields=["name", "payment_terms_template"],
-			as_list=True,
-		)
-	)
-	data = [invoice_data(c.facts, policy, as_of, terms.get(c.facts.name)) for c in candidates]
+	data = [invoice_data(c.facts, policy, as_of, c.row.get("payment_terms_template")) for c in candidates]
 	first = candidates[0].row
 	customer = customer_info(first)
 	company = first.company

@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
+from relance_app.relance import cache
 from relance_app.relance.context import message_context
 from relance_app.relance.selection import load_policies, select_candidates
 
@@ -14,6 +15,7 @@ def relance_letter_context(doc) -> dict:
 	"""Context for a letter about `doc` (a Sales Invoice): its policy's formal (last letter) stage,
 	as of today, in the customer's language."""
 	name = doc if isinstance(doc, str) else doc.name
+	cache.clear()
 	candidates = select_candidates(load_policies(), invoice_names=[name], any_state=True)
 	if not candidates or not candidates[0].policy:
 		frappe.throw(

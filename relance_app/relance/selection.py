@@ -38,6 +38,7 @@ class Candidate:
 	row: dict  # the invoice and customer fields
 	facts: InvoiceFacts
 	policy: PolicyInfo | None
+	logs: dict = field(default_factory=dict)  # stage name -> Relance Log row (name, status, attempts)
 
 
 def load_policies() -> dict[str, PolicyInfo]:
@@ -209,6 +210,7 @@ def select_candidates(
 			si.relance_last_stage,
 			si.relance_next_date,
 			si.relance_next_stage,
+			si.payment_terms_template,
 			c.customer_name,
 			c.customer_type,
 			c.customer_group,
@@ -243,7 +245,7 @@ def select_candidates(
 		frappe.qb.from_(log)
 		.join(si)
 		.on(si.name == log.sales_invoice)
-		.select(log.sales_invoice, log.stage_name, log.status, log.relance_date, log.attempts)
+		.select(log.name, log.sales_invoice, log.stage_name, log.status, log.relance_date, log.attempts)
 		.where(where)
 		.run(as_dict=True)
 	):
@@ -253,9 +255,13 @@ def select_candidates(
 	out = []
 	for r in rows:
 		info = resolver.resolve(r.company, r.dunning_policy, r.customer_group)
+		rows_logs = logs.get(r.name, [])
 		out.append(
 			Candidate(
-				row=r, facts=facts_from_row(r, schedules.get(r.name), logs.get(r.name, [])), policy=info
+				row=r,
+				facts=facts_from_row(r, schedules.get(r.name), rows_logs),
+				policy=info,
+				logs={x.stage_name: x for x in rows_logs},
 			)
 		)
 	return out

@@ -35,8 +35,8 @@ from relance_app.engine.models import (
 )
 from relance_app.engine.penalties import compute_penalties
 from relance_app.engine.templates import pick_template
+from relance_app.relance import cache
 from relance_app.relance.context import customer_info, customer_language, customer_tone, message_context
-from relance_app.relance.doctype.relance_log.relance_log import make_relance_key
 from relance_app.relance.policy import variants_from_doc
 from relance_app.relance.selection import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
 from relance_app.relance.templating import render
@@ -57,6 +57,7 @@ def process_units(units: list[dict], as_of: str, run_id: str | None = None) -> d
 	"invoices": [names], "stages": {invoice: stage name}}, JSON-serialisable for the queue."""
 	as_of = getdate(as_of)
 	counts: dict[str, int] = {}
+	cache.clear()
 	for unit in units:
 		try:
 			outcome = process_unit(unit, as_of, run_id)
@@ -77,7 +78,8 @@ def process_units(units: list[dict], as_of: str, run_id: str | None = None) -> d
 def process_unit(unit: dict, as_of: date, run_id: str | None = None) -> str:
 	names = list(unit["invoices"])
 	lock_invoices(names)
-	policies = load_policies()
+	policies = cache.memo("policies", load_policies)
+	# read again under the lock: paid a second ago, put on hold, or acted on by another run
 	fresh = {c.facts.name: c for c in select_candidates(policies, invoice_names=names)}
 
 	if unit["kind"] == "thank_you":
@@ -94,7 +96,8 @@ def process_unit(unit: dict, as_of: date, run_id: str | None = None) -> str:
 		stage = decision.stage  # early (on the user's demand) still keeps the gap and every rule
 		if stage is not None and stage.stage_name == unit["stages"].get(name):
 			acting.append((candidate, stage))
-		refresh_invoice_status(candidate, decision, as_of)
+		else:
+			refresh_invoice_status(candidate, decision, as_of)
 	if not acting:
 		return "skipped" if unit["kind"] == "skip" else "nothing"
 
@@ -135,7 +138,7 @@ def act(acting, policy_doc, as_of: date, run_id: str | None = None, approved: di
 		for candidate, s in acting:
 			if s.create_dunning:
 				create_dunning(candidate, s, policy_doc)
-			update_next(candidate, s, as_of)
+			update_next(candidate, s, as_of, status="Sent")
 	return outcome
 
 
@@ -146,7 +149,7 @@ def approve_log(log_name: str, as_of: date) -> str:
 	status = frappe.db.get_value("Relance Log", log_name, "status", for_update=True)
 	if status != AWAITING_APPROVAL:
 		return "nothing"
-	candidates = select_candidates(load_policies(), invoice_names=[invoice])
+	candidates = select_candidates(cache.memo("policies", load_policies), invoice_names=[invoice])
 	candidate = candidates[0] if candidates else None
 	decision = (
 		decide(candidate.policy.policy, candidate.facts, as_of) if candidate and candidate.policy else None
@@ -180,16 +183,6 @@ def lock_invoices(names: list[str]) -> None:
 	frappe.qb.from_(si).select(si.name).where(si.name.isin(names)).orderby(si.name).for_update().run()
 
 
-def existing_log(invoice: str, stage_name: str):
-	return frappe.db.get_value(
-		"Relance Log",
-		{"relance_key": make_relance_key(invoice, stage_name)},
-		["name", "status", "attempts"],
-		as_dict=True,
-		for_update=True,
-	)
-
-
 def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: str, **values):
 	"""Insert the log of (invoice, stage), or take over its Failed row (a retry). Any other existing
 	row means the stage was already acted on: DuplicateEntryError, the unit is rolled back."""
@@ -219,7 +212,8 @@ def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: s
 		"test_mode": cint(frappe.db.get_single_value("Relance Settings", "test_mode")),
 	}
 	data.update(values)
-	current = existing_log(facts.name, stage_name)
+	# the logs were read under the invoice lock; the unique key guards against anything else
+	current = candidate.logs.get(stage_name)
 	if current:
 		takeover = (FAILED, AWAITING_APPROVAL) if frappe.flags.relance_approving else (FAILED,)
 		if current.status not in takeover:
@@ -227,18 +221,21 @@ def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: s
 		data["attempts"] = cint(current.attempts) + (1 if status == FAILED else 0)
 		data["error"] = values.get("error") or ""
 		frappe.db.set_value("Relance Log", current.name, data, update_modified=True)
+		candidate.logs[stage_name] = frappe._dict(current, status=status)
 		return current.name
-	log = frappe.get_doc({"doctype": "Relance Log", **data})
+	log = frappe.get_doc({"doctype": "Relance Log", "customer_name": candidate.row.customer_name, **data})
 	log.attempts = 1 if status in (FAILED, QUEUED, SENT, AWAITING_APPROVAL) else 0
 	log.flags.ignore_permissions = True
+	log.flags.ignore_links = True  # every link was just read from the database
 	log.insert()
+	candidate.logs[stage_name] = frappe._dict(name=log.name, status=status, attempts=log.attempts)
 	return log.name
 
 
 def record_failure(unit: dict, as_of: date, error: str) -> None:
 	"""After a rollback: the unit's stages are logged Failed (attempts counted) for a later retry."""
 	try:
-		policies = load_policies()
+		policies = cache.memo("policies", load_policies)
 		for c in select_candidates(policies, invoice_names=list(unit["invoices"])):
 			stage_name = unit.get("stages", {}).get(c.facts.name)
 			stage = c.policy.stages_by_name.get(stage_name) if c.policy and stage_name else None
@@ -431,6 +428,10 @@ def email_parts(
 
 
 def default_print_format() -> str:
+	return cache.memo("default_print_format", _default_print_format)
+
+
+def _default_print_format() -> str:
 	return (
 		frappe.db.get_value(
 			"Property Setter", {"doc_type": "Sales Invoice", "property": "default_print_format"}, "value"
@@ -575,11 +576,14 @@ def send_email(acting, stage: Stage, policy_doc, as_of: date, run_id: str | None
 			sent_on=now_datetime(),
 			**(approved or {}),
 		)
-		set_invoice_fields(candidate.facts.name, status="Sent", last_stage=s.stage_name, last_date=as_of)
 	return "sent"
 
 
 def sender_for(policy_doc) -> str | None:
+	return cache.memo(("sender", policy_doc.name), lambda: _sender_for(policy_doc))
+
+
+def _sender_for(policy_doc) -> str | None:
 	if policy_doc.sender:
 		account = frappe.get_cached_doc("Email Account", policy_doc.sender)
 		return f"{account.name} <{account.email_id}>" if account.email_id else None
@@ -631,7 +635,7 @@ def make_letters(
 			key=f"letter:{s.stage_name}",
 		)
 		if email_sent:
-			name = existing_log(candidate.facts.name, s.stage_name).name
+			name = candidate.logs[s.stage_name].name
 			frappe.db.set_value("Relance Log", name, "todo", todo, update_modified=False)
 		else:
 			insert_log(
@@ -644,7 +648,6 @@ def make_letters(
 				sent_on=now_datetime(),
 				**(approved or {}),
 			)
-			set_invoice_fields(candidate.facts.name, status="Sent", last_stage=s.stage_name, last_date=as_of)
 
 
 def phone_task(acting, policy_doc, as_of: date) -> str:
@@ -667,7 +670,6 @@ def phone_task(acting, policy_doc, as_of: date) -> str:
 		insert_log(
 			candidate, s, as_of, SENT, todo=todo, reason=_("Phone call assigned."), sent_on=now_datetime()
 		)
-		set_invoice_fields(facts.name, status="Sent", last_stage=s.stage_name, last_date=as_of)
 	return "sent"
 
 
@@ -683,7 +685,7 @@ def create_dunning(candidate: Candidate, stage: Stage, policy_doc) -> str | None
 	dunning.rate_of_interest = float(candidate.policy.policy.late_interest_rate)
 	dunning.flags.ignore_permissions = True
 	dunning.insert()
-	log = existing_log(candidate.facts.name, stage.stage_name)
+	log = candidate.logs.get(stage.stage_name)
 	if log:
 		frappe.db.set_value("Relance Log", log.name, "dunning", dunning.name, update_modified=False)
 	return dunning.name
@@ -828,11 +830,20 @@ def refresh_invoice_status(candidate: Candidate, decision, as_of: date) -> None:
 		)
 
 
-def update_next(candidate: Candidate, stage: Stage, as_of: date) -> None:
-	"""After a stage is acted on: when and which stage comes next, for the form and the list."""
+def update_next(candidate: Candidate, stage: Stage, as_of: date, status: str = "Sent") -> None:
+	"""After a stage is acted on, one update of the invoice's relance fields: status, last stage and
+	when and which stage comes next (for the form, the list and its filters)."""
 	facts = candidate.facts
 	history = (*facts.history, HistoryEntry(stage.stage_name, SENT, as_of))
 	next_date, next_stage = next_relance_date(
 		candidate.policy.policy, replace(facts, history=history), as_of + timedelta(days=1)
 	)
-	set_invoice_fields(facts.name, next_stage=next_stage, next_date=next_date, clear_next=not next_stage)
+	set_invoice_fields(
+		facts.name,
+		status=status,
+		last_stage=stage.stage_name,
+		last_date=as_of,
+		next_stage=next_stage,
+		next_date=next_date,
+		clear_next=not next_stage,
+	)

@@ -14,6 +14,7 @@ from relance_app.engine import reasons as R
 from relance_app.engine.context import PaymentRecord, payment_behaviour
 from relance_app.engine.decide import decide
 from relance_app.engine.forecast import simulate as engine_simulate
+from relance_app.relance import cache
 from relance_app.relance.selection import load_policies, select_candidates
 from relance_app.relance.timeline import get_timeline
 
@@ -168,6 +169,7 @@ def customer_panel(customer: str, start: int = 0, page_length: int = 200) -> dic
 
 
 def _candidate(sales_invoice: str):
+	cache.clear()
 	candidates = select_candidates(load_policies(), invoice_names=[sales_invoice])
 	return candidates[0] if candidates and candidates[0].policy else None
 
