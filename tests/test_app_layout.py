@@ -134,3 +134,11 @@ def test_engine_is_free_of_frappe():
 				assert not any(a.name.split(".")[0] == "frappe" for a in node.names), py
 			if isinstance(node, ast.ImportFrom):
 				assert (node.module or "").split(".")[0] not in ("frappe", "erpnext"), py
+
+
+def test_ci_runs_the_readme_test_command():
+	readme = (ROOT / "README.md").read_text()
+	ci = (ROOT / ".ci" / "run").read_text()
+	command = "python3 -m pytest -q tests"
+	assert command in readme
+	assert any(line.strip() == command for line in ci.splitlines())

@@ -100,7 +100,7 @@ def run_dunning(
 ) -> dict:
 	"""Run the dunning for `as_of` (default today). Dry run changes nothing and returns the plan."""
 	as_of = getdate(as_of or today())
-	companies = business_companies(as_of) if not invoice_names else None
+	companies = business_companies(as_of)  # None when Relance Settings sends every day
 	decisions, units = plan(as_of, invoice_names=invoice_names, customer=customer, companies=companies)
 	counts = Counter(d.reason if d else R.NO_POLICY for _c, d in decisions)
 	result = {

@@ -1,0 +1,126 @@
+"""Payment schedules, phone stages, account statements and ERPNext Dunning documents."""
+
+import frappe
+from frappe.utils import add_days, flt, getdate, today
+
+from relance_app.tests.test_run import RelanceRunCase, run
+from relance_app.tests.utils import company, default_policy, flush_queue, logs_of, make_invoice, unique
+
+TODAY = getdate(today())
+
+
+def policy_copy(customer, **changes):
+	policy = frappe.copy_doc(frappe.get_doc("Dunning Policy", default_policy()))
+	policy.policy_name = unique("Variant")
+	policy.is_default = 0
+	for idx, values in changes.items():
+		policy.stages[idx].update(values)
+	policy.insert()
+	frappe.db.set_value("Customer", customer, "dunning_policy", policy.name)
+	return policy
+
+
+class TestChannels(RelanceRunCase):
+	def test_payment_schedule_is_chased_for_the_overdue_instalment(self):
+		customer, address = self.customer()
+		si = make_invoice(
+			customer,
+			add_days(TODAY, 20),
+			amount=1000,
+			posting_date=add_days(TODAY, -40),
+			payment_schedule=[
+				{"due_date": add_days(TODAY, -10), "invoice_portion": 40, "payment_amount": 400},
+				{"due_date": add_days(TODAY, 20), "invoice_portion": 60, "payment_amount": 600},
+			],
+		)
+		run([si])
+		[log] = [x for x in logs_of(si.name) if x.stage_name == "Relance 1"]
+		row = frappe.db.get_value(
+			"Relance Log", log.name, ["amount_due", "due_date", "days_late"], as_dict=True
+		)
+		self.assertEqual(
+			(flt(row.amount_due), getdate(row.due_date), row.days_late), (400.0, add_days(TODAY, -10), 10)
+		)
+		flush_queue()
+		[mail] = self.smtp.to(address)
+		self.assertTrue("400,00" in mail.body_text(), "the overdue instalment is the amount asked")
+
+	def test_phone_stage_assigns_a_call(self):
+		customer, _ = self.customer()
+		policy_copy(customer, **{1: {"channel": "Phone task", "email_template": None}})
+		si = make_invoice(customer, add_days(TODAY, -10))
+		run([si])
+		[log] = [x for x in logs_of(si.name) if x.stage_name == "Relance 1"]
+		self.assertEqual(log.status, "Sent")
+		todo = frappe.db.get_value("Relance Log", log.name, "todo")
+		self.assertIn(si.name, frappe.db.get_value("ToDo", todo, "description"))
+		self.assertEqual(flush_queue(), 0)
+
+	def test_statement_attached_and_erpnext_dunning_created(self):
+		customer, address = self.customer()
+		policy_copy(customer, **{1: {"attach_statement": 1, "create_dunning": 1}})
+		si = make_invoice(customer, add_days(TODAY, -10))
+		run([si])
+		[log] = [x for x in logs_of(si.name) if x.stage_name == "Relance 1"]
+		dunning = frappe.db.get_value("Relance Log", log.name, "dunning")
+		self.assertTrue(dunning)
+		self.assertEqual(frappe.db.get_value("Dunning", dunning, "customer"), customer)
+		flush_queue()
+		[mail] = self.smtp.to(address)
+		names = [n for n, _pdf in mail.pdfs()]
+		self.assertEqual(len(names), 2, names)
+
+
+class TestSchedule(RelanceRunCase):
+	def test_nothing_goes_out_on_a_company_holiday_the_next_business_day_catches_up(self):
+		customer, _ = self.customer()
+		si = make_invoice(customer, add_days(TODAY, -10))
+		holiday_list = frappe.get_doc(
+			{
+				"doctype": "Holiday List",
+				"holiday_list_name": unique("Fériés"),
+				"from_date": add_days(TODAY, -30),
+				"to_date": add_days(TODAY, 30),
+				"holidays": [{"holiday_date": TODAY, "description": "Jour férié"}],
+			}
+		).insert()
+		previous = frappe.db.get_value("Company", company(), "default_holiday_list")
+		frappe.db.set_value("Company", company(), "default_holiday_list", holiday_list.name)
+		frappe.db.set_single_value("Relance Settings", "business_days_only", 1)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		try:
+			result = run([si])
+			self.assertIn(company(), result["non_business_day_companies"])
+			self.assertEqual(logs_of(si.name), [])
+			run([si], as_of=add_days(TODAY, 1))
+			self.assertEqual([x.stage_name for x in logs_of(si.name) if x.status != "Skipped"], ["Relance 1"])
+		finally:
+			frappe.db.set_value("Company", company(), "default_holiday_list", previous)
+			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
+			frappe.clear_document_cache("Relance Settings", "Relance Settings")
+			frappe.db.commit()  # nosemgrep
+
+	def test_scheduler_runs_once_a_day_from_the_run_hour(self):
+		from frappe.utils import now_datetime
+
+		from relance_app.relance import run as run_module
+
+		calls = []
+		original = run_module.run_dunning
+		run_module.run_dunning = lambda as_of=None, **kw: calls.append(as_of)
+		hour = now_datetime().hour
+		try:
+			frappe.db.set_single_value(
+				"Relance Settings", {"enabled": 1, "run_hour": 23 if hour < 23 else 0, "last_run_on": None}
+			)
+			run_module.scheduled_run()
+			self.assertEqual(calls, [] if hour < 23 else [now_datetime().date()])
+			frappe.db.set_single_value("Relance Settings", {"run_hour": 0, "last_run_on": None})
+			calls.clear()
+			run_module.scheduled_run()
+			run_module.scheduled_run()  # the same day again: nothing
+			self.assertEqual(calls, [now_datetime().date()])
+		finally:
+			run_module.run_dunning = original
+			frappe.db.set_single_value("Relance Settings", {"run_hour": 8, "last_run_on": None})
+			frappe.db.commit()  # nosemgrep
