@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Criterion
@@ -176,8 +178,8 @@ def _invoice_query(invoice_names=None, customer=None, companies=None, any_state=
 		conditions.append(si.name.isin(list(invoice_names)))
 	if customer:
 		conditions.append(si.customer == customer)
-	if companies:
-		conditions.append(si.company.isin(list(companies)))
+	if companies is not None:  # an empty set means no company works today
+		conditions.append(si.company.isin(list(companies) or [""]))
 	return si, c, Criterion.all(conditions)
 
 
@@ -185,43 +187,44 @@ def select_candidates(
 	policies: dict[str, PolicyInfo], invoice_names=None, customer=None, companies=None, any_state=False
 ) -> list[Candidate]:
 	si, c, where = _invoice_query(invoice_names, customer, companies, any_state)
-	rows = (
-		frappe.qb.from_(si)
-		.join(c)
-		.on(c.name == si.customer)
-		.select(
-			si.name,
-			si.customer,
-			si.company,
-			si.posting_date,
-			si.due_date,
-			si.outstanding_amount,
-			si.grand_total,
-			si.currency,
-			si.is_return,
-			si.docstatus,
+	# the run needs what decides; messages (a few invoices at a time) also need what they show
+	detail = bool(invoice_names)
+	columns = [
+		si.name,
+		si.customer,
+		si.company,
+		si.posting_date,
+		si.due_date,
+		si.outstanding_amount,
+		si.grand_total,
+		si.currency,
+		si.docstatus,
+		si.is_return,
+		si.relance_hold,
+		si.relance_hold_until,
+		si.relance_hold_reason,
+		si.relance_exclude,
+		si.relance_status,
+		si.relance_last_stage,
+		si.relance_next_date,
+		si.relance_next_stage,
+		c.customer_type,
+		c.customer_group,
+		c.disabled.as_("customer_disabled"),
+		c.relance_exclude.as_("customer_exclude"),
+		c.dunning_policy,
+	]
+	if detail:
+		columns += [
 			si.contact_email,
 			si.language,
-			si.relance_hold,
-			si.relance_hold_until,
-			si.relance_hold_reason,
-			si.relance_exclude,
-			si.relance_status,
-			si.relance_last_stage,
-			si.relance_next_date,
-			si.relance_next_stage,
 			si.payment_terms_template,
 			c.customer_name,
-			c.customer_type,
-			c.customer_group,
-			c.disabled.as_("customer_disabled"),
-			c.relance_exclude.as_("customer_exclude"),
-			c.dunning_policy,
 			c.language.as_("customer_language"),
 			c.relance_register,
-		)
-		.where(where)
-		.run(as_dict=True)
+		]
+	rows = (
+		frappe.qb.from_(si).join(c).on(c.name == si.customer).select(*columns).where(where).run(as_dict=True)
 	)
 	if not rows:
 		return []
@@ -241,15 +244,23 @@ def select_candidates(
 
 	log = frappe.qb.DocType("Relance Log")
 	logs = defaultdict(list)
+	# tuples, not dicts: this is the largest result of the run (every log of every open invoice)
 	for r in (
 		frappe.qb.from_(log)
 		.join(si)
 		.on(si.name == log.sales_invoice)
-		.select(log.name, log.sales_invoice, log.stage_name, log.status, log.relance_date, log.attempts)
+		.select(
+			log.sales_invoice,
+			log.stage_name,
+			log.status,
+			log.relance_date,
+			log.attempts,
+			log.name if detail else 0,
+		)
 		.where(where)
-		.run(as_dict=True)
+		.run()
 	):
-		logs[r.sales_invoice].append(r)
+		logs[r[0]].append(LogRow(*r[1:]))
 
 	resolver = PolicyResolver(policies)
 	out = []
@@ -261,35 +272,48 @@ def select_candidates(
 				row=r,
 				facts=facts_from_row(r, schedules.get(r.name), rows_logs),
 				policy=info,
-				logs={x.stage_name: x for x in rows_logs},
+				logs={x.stage_name: frappe._dict(x._asdict()) for x in rows_logs} if invoice_names else {},
 			)
 		)
 	return out
 
 
+class LogRow(NamedTuple):
+	stage_name: str
+	status: str
+	relance_date: date
+	attempts: int
+	name: str
+
+
+def _date(value) -> date:
+	"""The database already returns dates; convert only what is not one."""
+	return value if type(value) is date else getdate(value)
+
+
 def facts_from_row(r, schedule, logs) -> InvoiceFacts:
 	return InvoiceFacts(
 		name=r.name,
-		due_date=getdate(r.due_date or r.posting_date),
+		due_date=_date(r.due_date or r.posting_date),
 		outstanding=to_decimal(r.outstanding_amount),
 		currency=r.currency,
 		customer=r.customer,
 		customer_type=r.customer_type or "Company",
 		grand_total=to_decimal(r.grand_total),
-		posting_date=getdate(r.posting_date),
+		posting_date=_date(r.posting_date),
 		docstatus=cint(r.docstatus),
 		is_return=bool(r.is_return),
 		customer_disabled=bool(r.customer_disabled),
 		excluded=bool(r.relance_exclude),
 		customer_excluded=bool(r.customer_exclude),
 		on_hold=bool(r.relance_hold),
-		hold_until=getdate(r.relance_hold_until) if r.relance_hold_until else None,
+		hold_until=_date(r.relance_hold_until) if r.relance_hold_until else None,
 		hold_reason=r.relance_hold_reason,
-		payment_schedule=tuple(Instalment(getdate(s.due_date), to_decimal(s.outstanding)) for s in schedule)
+		payment_schedule=tuple(Instalment(_date(s.due_date), to_decimal(s.outstanding)) for s in schedule)
 		if schedule and len(schedule) > 1
 		else (),
 		history=tuple(
-			HistoryEntry(x.stage_name, x.status, getdate(x.relance_date), cint(x.attempts) or 1)
+			HistoryEntry(x.stage_name, x.status, _date(x.relance_date), x.attempts or 1)
 			for x in logs
 			if x.stage_name != THANK_YOU_STAGE
 		),
