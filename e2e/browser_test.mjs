@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- a command-line test reports on stdout */
 // Browser test: log in, open a Customer and a Sales Invoice with relances, check the panel,
 // click Hold and Resume, save screenshots.
 //

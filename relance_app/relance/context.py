@@ -112,28 +112,31 @@ def customer_tone(customer: str, policy: Policy, policy_doc, as_of: date) -> str
 	)
 
 
-def _customer_tone(customer: str, policy_doc, as_of: date) -> str:
+def invoice_payments_query(customer: str, *columns: str):
+	"""The customer's submitted invoices with the date of their last payment (Payment Ledger), for
+	payment-behaviour figures; callers add their own conditions."""
 	si = frappe.qb.DocType("Sales Invoice")
 	ple = frappe.qb.DocType("Payment Ledger Entry")
-	rows = (
+	query = (
 		frappe.qb.from_(si)
 		.left_join(ple)
 		.on(
 			(ple.against_voucher_no == si.name)
 			& (ple.against_voucher_type == "Sales Invoice")
 			& (ple.amount < 0)
+			& (ple.delinked == 0)
 		)
 		.select(si.name, si.due_date, si.outstanding_amount, Max(ple.posting_date).as_("paid_on"))
-		.where(
-			(si.customer == customer)
-			& (si.docstatus == 1)
-			& (si.is_return == 0)
-			& (si.due_date >= add_days(as_of, -365))
-			& (si.due_date <= as_of)
-		)
-		.groupby(si.name, si.due_date, si.outstanding_amount)
-		.run(as_dict=True)
+		.select(*[si[c] for c in columns])
+		.where((si.customer == customer) & (si.docstatus == 1) & (si.is_return == 0))
+		.groupby(si.name)
 	)
+	return query, si
+
+
+def _customer_tone(customer: str, policy_doc, as_of: date) -> str:
+	query, si = invoice_payments_query(customer)
+	rows = query.where((si.due_date >= add_days(as_of, -365)) & (si.due_date <= as_of)).run(as_dict=True)
 	records = [
 		PaymentRecord(
 			getdate(r.due_date), getdate(r.paid_on) if r.outstanding_amount <= 0 and r.paid_on else None

@@ -509,50 +509,19 @@ def send_email(acting, stage: Stage, policy_doc, as_of: date, run_id: str | None
 		recipients, cc = [settings.test_email], []
 		subject = TEST_PREFIX + subject
 
-	sender = sender_for(policy_doc)
-	comm = frappe.get_doc(
-		{
-			"doctype": "Communication",
-			"communication_type": "Communication",
-			"communication_medium": "Email",
-			"sent_or_received": "Sent",
-			"subject": subject,
-			"content": parts["body"],
-			"sender": sender,
-			"recipients": ", ".join(recipients),
-			"cc": ", ".join(cc) or None,
-			"reference_doctype": "Sales Invoice",
-			"reference_name": names[0],
-			"email_template": parts["template"],
-			"has_attachment": 1 if parts["attachments"] else 0,
-		}
-	)
-	comm.flags.skip_add_signature = True
-	for name in names[1:]:
-		comm.add_link("Sales Invoice", name)
-	comm.add_link("Customer", candidates[0].facts.customer)
-	comm.insert(ignore_permissions=True)
-
-	frappe.sendmail(
+	comm, queue = queue_email(
+		invoices=names,
+		customer=candidates[0].facts.customer,
+		subject=subject,
+		body=parts["body"],
 		recipients=recipients,
 		cc=cc,
-		sender=sender,
-		reply_to=policy_doc.reply_to or None,
-		subject=subject,
-		message=parts["body"],
-		reference_doctype="Sales Invoice",
-		reference_name=names[0],
+		sender=sender_for(policy_doc),
+		reply_to=policy_doc.reply_to,
 		attachments=parts["attachments"],
-		communication=comm.name,
-		message_id=comm.message_id,
-		expose_recipients="header",
-		add_unsubscribe_link=0,
-		delayed=True,
-		now=False,
-		with_container=False,
+		template=parts["template"],
 	)
-	queue = frappe.db.get_value("Email Queue", {"communication": comm.name}, "name", order_by="creation desc")
-	group_id = comm.name if len(names) > 1 else None
+	group_id = comm if len(names) > 1 else None
 	for candidate, s in acting:
 		reason = (
 			_("Test mode: sent to {0} instead of {1}.").format(
@@ -569,7 +538,7 @@ def send_email(acting, stage: Stage, policy_doc, as_of: date, run_id: str | None
 			recipients=", ".join(recipients),
 			cc=", ".join(cc),
 			subject=subject,
-			communication=comm.name,
+			communication=comm,
 			email_queue=queue,
 			group_id=group_id,
 			reason=reason,
@@ -577,6 +546,54 @@ def send_email(acting, stage: Stage, policy_doc, as_of: date, run_id: str | None
 			**(approved or {}),
 		)
 	return "sent"
+
+
+def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply_to, attachments, template):
+	"""The Communication (on the invoice's and the customer's timelines) and its Email Queue row, in
+	the caller's transaction. `frappe.sendmail` alone would make no Communication; the queue renders
+	the PDF attachments when it sends. No unsubscribe link: a relance must never vanish quietly."""
+	comm = frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": "Email",
+			"sent_or_received": "Sent",
+			"subject": subject,
+			"content": body,
+			"sender": sender,
+			"recipients": ", ".join(recipients),
+			"cc": ", ".join(cc) or None,
+			"reference_doctype": "Sales Invoice",
+			"reference_name": invoices[0],
+			"email_template": template,
+			"has_attachment": 1 if attachments else 0,
+		}
+	)
+	comm.flags.skip_add_signature = True
+	for name in invoices[1:]:
+		comm.add_link("Sales Invoice", name)
+	comm.add_link("Customer", customer)
+	comm.insert(ignore_permissions=True)
+	frappe.sendmail(
+		recipients=recipients,
+		cc=cc,
+		sender=sender,
+		reply_to=reply_to or None,
+		subject=subject,
+		message=body,
+		reference_doctype="Sales Invoice",
+		reference_name=invoices[0],
+		attachments=attachments,
+		communication=comm.name,
+		message_id=comm.message_id,
+		expose_recipients="header",
+		add_unsubscribe_link=0,
+		delayed=True,
+		now=False,
+		with_container=False,
+	)
+	queue = frappe.db.get_value("Email Queue", {"communication": comm.name}, "name", order_by="creation desc")
+	return comm.name, queue
 
 
 def sender_for(policy_doc) -> str | None:
@@ -722,37 +739,18 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 	body = render(template.response_html if cint(template.use_html) else template.response, context)
 	if test_mode:
 		recipients, subject = [settings.test_email], TEST_PREFIX + subject
-	comm = frappe.get_doc(
-		{
-			"doctype": "Communication",
-			"communication_type": "Communication",
-			"communication_medium": "Email",
-			"sent_or_received": "Sent",
-			"subject": subject,
-			"content": body,
-			"sender": sender_for(policy_doc),
-			"recipients": ", ".join(recipients),
-			"reference_doctype": "Sales Invoice",
-			"reference_name": candidate.facts.name,
-		}
-	)
-	comm.add_link("Customer", candidate.facts.customer)
-	comm.insert(ignore_permissions=True)
-	frappe.sendmail(
-		recipients=recipients,
-		sender=comm.sender,
+	comm, queue = queue_email(
+		invoices=[candidate.facts.name],
+		customer=candidate.facts.customer,
 		subject=subject,
-		message=body,
-		reference_doctype="Sales Invoice",
-		reference_name=candidate.facts.name,
-		communication=comm.name,
-		message_id=comm.message_id,
-		expose_recipients="header",
-		add_unsubscribe_link=0,
-		delayed=True,
-		with_container=False,
+		body=body,
+		recipients=recipients,
+		cc=[],
+		sender=sender_for(policy_doc),
+		reply_to=policy_doc.reply_to,
+		attachments=[],
+		template=policy_doc.thank_you_template,
 	)
-	queue = frappe.db.get_value("Email Queue", {"communication": comm.name}, "name")
 	insert_log(
 		candidate,
 		None,
@@ -760,7 +758,7 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 		QUEUED,
 		recipients=", ".join(recipients),
 		subject=subject,
-		communication=comm.name,
+		communication=comm,
 		email_queue=queue,
 		sent_on=now_datetime(),
 	)

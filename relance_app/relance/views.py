@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Max
 from frappe.utils import add_days, flt, formatdate, getdate, today
 
 from relance_app.engine import reasons as R
@@ -15,6 +14,7 @@ from relance_app.engine.context import PaymentRecord, payment_behaviour
 from relance_app.engine.decide import decide
 from relance_app.engine.forecast import simulate as engine_simulate
 from relance_app.relance import cache
+from relance_app.relance.context import invoice_payments_query
 from relance_app.relance.selection import load_policies, select_candidates
 from relance_app.relance.timeline import get_timeline
 
@@ -96,37 +96,17 @@ def customer_panel(customer: str, start: int = 0, page_length: int = 200) -> dic
 	"""Two queries: the customer's invoices (open, or due in the last 12 months, with their last
 	payment date) and one page of relance logs."""
 	as_of = getdate(today())
-	si = frappe.qb.DocType("Sales Invoice")
-	ple = frappe.qb.DocType("Payment Ledger Entry")
-	invoices = (
-		frappe.qb.from_(si)
-		.left_join(ple)
-		.on(
-			(ple.against_voucher_no == si.name)
-			& (ple.against_voucher_type == "Sales Invoice")
-			& (ple.amount < 0)
-			& (ple.delinked == 0)
-		)
-		.select(
-			si.name,
-			si.due_date,
-			si.outstanding_amount,
-			si.grand_total,
-			si.currency,
-			si.relance_last_stage,
-			si.relance_hold,
-			si.relance_hold_reason,
-			si.relance_hold_until,
-			Max(ple.posting_date).as_("paid_on"),
-		)
-		.where(
-			(si.customer == customer)
-			& (si.docstatus == 1)
-			& (si.is_return == 0)
-			& ((si.outstanding_amount > 0) | (si.due_date >= add_days(as_of, -365)))
-		)
-		.groupby(si.name)
-		.run(as_dict=True)
+	query, si = invoice_payments_query(
+		customer,
+		"grand_total",
+		"currency",
+		"relance_last_stage",
+		"relance_hold",
+		"relance_hold_reason",
+		"relance_hold_until",
+	)
+	invoices = query.where((si.outstanding_amount > 0) | (si.due_date >= add_days(as_of, -365))).run(
+		as_dict=True
 	)
 	open_invoices = [r for r in invoices if flt(r.outstanding_amount) > 0]
 	overdue = [r for r in open_invoices if r.due_date and getdate(r.due_date) < as_of]

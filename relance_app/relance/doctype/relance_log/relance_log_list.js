@@ -2,15 +2,9 @@
 frappe.listview_settings["Relance Log"] = {
 	add_fields: ["status"],
 	get_indicator(doc) {
-		const colours = {
-			"Awaiting Approval": "purple",
-			Queued: "blue",
-			Sent: "green",
-			Failed: "red",
-			Skipped: "gray",
-			Cancelled: "gray",
-		};
-		return [__(doc.status), colours[doc.status] || "gray", "status,=," + doc.status];
+		// colours shared with the form timelines (relance_common.js, loaded on every desk page)
+		const colour = (relance_app.STATUS_COLOURS || {})[doc.status] || "gray";
+		return [__(doc.status), colour, "status,=," + doc.status];
 	},
 	onload(listview) {
 		if (!frappe.user.has_role("Accounts Manager") && !frappe.user.has_role("System Manager")) return;
