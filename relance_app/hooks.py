@@ -44,7 +44,10 @@ doc_events = {
 
 scheduler_events = {
 	# runs once a day from the run hour of Relance Settings, on business days
-	"hourly": ["relance_app.relance.run.scheduled_run"],
+	"hourly": [
+		"relance_app.relance.run.scheduled_run",
+		"relance_app.relance.run.sync_email_statuses",
+	],
 }
 
 # Timeline

@@ -184,7 +184,8 @@ def scheduled_run():
 
 
 def sync_email_statuses() -> int:
-	"""Queued logs follow their Email Queue: Sent when it went out, Failed on error."""
+	"""Queued logs follow their Email Queue: Sent when it went out, Failed on error (then retried by
+	the next run, a bounded number of times). Hourly, and before each run."""
 	log = frappe.qb.DocType("Relance Log")
 	eq = frappe.qb.DocType("Email Queue")
 	rows = (
