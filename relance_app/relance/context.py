@@ -94,8 +94,24 @@ def _payment_details(company: str) -> dict:
 
 
 def pay_link(invoice_name: str) -> str:
-	"""The portal page of the invoice, where the customer can see and pay it, when the portal lists
-	invoices."""
+	"""Where the customer pays: the open Payment Request's gateway link when the invoice has one,
+	else the invoice's portal page when the portal lists invoices, else nothing."""
+	if memo("payment_requests", lambda: bool(frappe.db.exists("Payment Request", {"docstatus": 1}))):
+		url = frappe.db.get_value(
+			"Payment Request",
+			{
+				"reference_doctype": "Sales Invoice",
+				"reference_name": invoice_name,
+				"payment_request_type": "Inward",
+				"docstatus": 1,
+				"status": ("in", ("Requested", "Initiated", "Partially Paid")),
+				"payment_url": ("is", "set"),
+			},
+			"payment_url",
+			order_by="creation desc",
+		)
+		if url:
+			return url
 	enabled = memo(
 		"portal_invoices",
 		lambda: frappe.db.get_value("Portal Menu Item", {"route": "/invoices", "enabled": 1}, "name"),

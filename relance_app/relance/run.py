@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 
 import frappe
@@ -10,7 +10,8 @@ from frappe.utils import cint, getdate, now_datetime, today
 
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
-from relance_app.engine.forecast import is_business_day
+from relance_app.relance import cache
+from relance_app.relance.business_days import business_days_only, is_business_day
 from relance_app.relance.selection import load_policies, select_candidates
 from relance_app.relance.sender import process_units, refresh_invoice_status
 
@@ -18,29 +19,10 @@ JOB = "relance_app.relance.sender.process_units"
 
 
 def business_companies(as_of: date) -> set[str] | None:
-	"""Companies for which `as_of` is a business day (company holiday list; weekends without one)."""
-	settings = frappe.get_cached_doc("Relance Settings")
-	if not cint(settings.business_days_only):
+	"""Companies for which `as_of` is a business day, or None when every day is one."""
+	if not business_days_only():
 		return None
-	out = set()
-	companies = frappe.get_all("Company", fields=["name", "default_holiday_list"])
-	lists = {c.default_holiday_list for c in companies if c.default_holiday_list}
-	holidays = defaultdict(set)
-	if lists:
-		for h in frappe.get_all(
-			"Holiday",
-			filters={"parent": ("in", list(lists)), "holiday_date": as_of},
-			fields=["parent", "holiday_date"],
-		):
-			holidays[h.parent].add(getdate(h.holiday_date))
-	for c in companies:
-		if c.default_holiday_list:
-			# a holiday list lists the weekly offs too
-			if as_of not in holidays[c.default_holiday_list]:
-				out.add(c.name)
-		elif is_business_day(as_of):
-			out.add(c.name)
-	return out
+	return {c for c in frappe.get_all("Company", pluck="name") if is_business_day(c, as_of)}
 
 
 def plan(as_of: date, invoice_names=None, customer=None, companies=None):
@@ -100,6 +82,7 @@ def run_dunning(
 ) -> dict:
 	"""Run the dunning for `as_of` (default today). Dry run changes nothing and returns the plan."""
 	as_of = getdate(as_of or today())
+	cache.clear()  # a run reads settings, calendars and senders afresh
 	companies = business_companies(as_of)  # None when Relance Settings sends every day
 	decisions, units = plan(as_of, invoice_names=invoice_names, customer=customer, companies=companies)
 	counts = Counter(d.reason if d else R.NO_POLICY for _c, d in decisions)

@@ -50,7 +50,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 		fields=[
 			"name",
 			"company",
-			"customer_group",
+			"target_customer_group",
 			"is_default",
 			"group_by_customer",
 			"min_days_between",
@@ -113,7 +113,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 		out[r.name] = PolicyInfo(
 			name=r.name,
 			company=r.company,
-			customer_group=r.customer_group,
+			customer_group=r.target_customer_group,
 			is_default=bool(r.is_default),
 			group_by_customer=bool(r.group_by_customer),
 			policy=policy,

@@ -36,6 +36,7 @@ from relance_app.engine.models import (
 from relance_app.engine.penalties import compute_penalties
 from relance_app.engine.templates import pick_template
 from relance_app.relance import cache
+from relance_app.relance.business_days import company_calendar, shift_to_business_day
 from relance_app.relance.context import customer_info, customer_language, customer_tone, message_context
 from relance_app.relance.policy import variants_from_doc
 from relance_app.relance.selection import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
@@ -810,7 +811,7 @@ def refresh_invoice_status(candidate: Candidate, decision, as_of: date) -> None:
 	if decision.reason == R.PAID and row.relance_status == "Thanked":
 		status = "Thanked"
 	next_stage = decision.next_stage.stage_name if decision.next_stage else None
-	next_date = decision.next_date if next_stage else None
+	next_date = shift_to_business_day(row.company, decision.next_date) if next_stage else None
 	if status in ("Paid", "Completed", "Excluded") or status == "Thanked":
 		next_stage, next_date = None, None
 	current_status = row.relance_status
@@ -834,7 +835,10 @@ def update_next(candidate: Candidate, stage: Stage, as_of: date, status: str = "
 	facts = candidate.facts
 	history = (*facts.history, HistoryEntry(stage.stage_name, SENT, as_of))
 	next_date, next_stage = next_relance_date(
-		candidate.policy.policy, replace(facts, history=history), as_of + timedelta(days=1)
+		candidate.policy.policy,
+		replace(facts, history=history),
+		as_of + timedelta(days=1),
+		*company_calendar(candidate.row.company),
 	)
 	set_invoice_fields(
 		facts.name,

@@ -14,6 +14,7 @@ from relance_app.engine.context import PaymentRecord, payment_behaviour
 from relance_app.engine.decide import decide
 from relance_app.engine.forecast import simulate as engine_simulate
 from relance_app.relance import cache
+from relance_app.relance.business_days import company_calendar, is_business_day, shift_to_business_day
 from relance_app.relance.context import invoice_payments_query
 from relance_app.relance.selection import load_policies, select_candidates
 from relance_app.relance.timeline import get_timeline
@@ -189,7 +190,7 @@ def preview_next(sales_invoice: str) -> dict:
 	stage = decision.stage or decision.next_stage
 	if not stage:
 		return {"message": _("No further relance is planned ({0}).").format(decision.reason)}
-	when = as_of if decision.stage else decision.next_date
+	when = shift_to_business_day(candidate.row.company, as_of if decision.stage else decision.next_date)
 	policy_doc = frappe.get_cached_doc("Dunning Policy", candidate.policy.name)
 	out = {
 		"stage": stage.stage_name,
@@ -227,7 +228,7 @@ def simulate(dunning_policy: str, days: int = 60) -> dict:
 	events = []
 	for c in candidates:
 		d = decide(policy, c.facts, as_of)
-		if d.stage or d.skipped or d.thank_you:
+		if is_business_day(c.row.company, as_of) and (d.stage or d.skipped or d.thank_you):
 			today_actions.append(
 				{
 					"sales_invoice": c.facts.name,
@@ -239,7 +240,8 @@ def simulate(dunning_policy: str, days: int = 60) -> dict:
 					"amount_due": float(d.amount_due),
 				}
 			)
-		for e in engine_simulate(policy, c.facts, as_of, as_of + timedelta(days=days)):
+		calendar_of = company_calendar(c.row.company)
+		for e in engine_simulate(policy, c.facts, as_of, as_of + timedelta(days=days), *calendar_of):
 			if e.status != "Skipped":
 				calendar[(str(e.date), e.stage_name)] += 1
 				if len(events) < 500:

@@ -70,6 +70,33 @@ class TestChannels(RelanceRunCase):
 		names = [n for n, _pdf in mail.pdfs()]
 		self.assertEqual(len(names), 2, names)
 
+	def test_email_carries_the_payment_requests_pay_link(self):
+		customer, address = self.customer()
+		si = make_invoice(customer, add_days(TODAY, -10))
+		url = f"https://pay.example/checkout/{unique('pr')}"
+		request = frappe.get_doc(
+			{
+				"doctype": "Payment Request",
+				"payment_request_type": "Inward",
+				"transaction_date": TODAY,
+				"company": company(),
+				"party_type": "Customer",
+				"party": customer,
+				"reference_doctype": "Sales Invoice",
+				"reference_name": si.name,
+				"grand_total": si.grand_total,
+				"currency": si.currency,
+				"status": "Requested",
+				"payment_url": url,
+				"docstatus": 1,
+			}
+		)
+		request.db_insert()  # as ERPNext leaves it once the gateway has answered
+		run([si])
+		flush_queue()
+		[mail] = self.smtp.to(address)
+		self.assertIn(url, mail.body_text())
+
 
 class TestSchedule(RelanceRunCase):
 	def test_nothing_goes_out_on_a_company_holiday_the_next_business_day_catches_up(self):
@@ -123,4 +150,43 @@ class TestSchedule(RelanceRunCase):
 		finally:
 			run_module.run_dunning = original
 			frappe.db.set_single_value("Relance Settings", {"run_hour": 8, "last_run_on": None})
+			frappe.db.commit()  # nosemgrep
+
+	def test_next_relance_date_falls_on_the_companys_next_business_day(self):
+		from relance_app.relance.views import preview_next
+
+		customer, _ = self.customer()
+		si = make_invoice(customer, add_days(TODAY, -12))
+		days_off = [add_days(TODAY, 7), add_days(TODAY, 8)]
+		holiday_list = frappe.get_doc(
+			{
+				"doctype": "Holiday List",
+				"holiday_list_name": unique("Pont"),
+				"from_date": add_days(TODAY, -30),
+				"to_date": add_days(TODAY, 30),
+				"holidays": [{"holiday_date": d, "description": "Pont"} for d in days_off],
+			}
+		).insert()
+		previous = frappe.db.get_value("Company", company(), "default_holiday_list")
+		frappe.db.set_value("Company", company(), "default_holiday_list", holiday_list.name)
+		frappe.db.set_single_value("Relance Settings", "business_days_only", 1)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		try:
+			run([si])
+			# Relance 1 today; Relance 2 is due in 7 days (min_days_between), a holiday, then another
+			row = frappe.db.get_value(
+				"Sales Invoice",
+				si.name,
+				["relance_last_stage", "relance_next_stage", "relance_next_date"],
+				as_dict=True,
+			)
+			self.assertEqual(
+				(row.relance_last_stage, row.relance_next_stage, getdate(row.relance_next_date)),
+				("Relance 1", "Relance 2", getdate(add_days(TODAY, 9))),
+			)
+			self.assertEqual(getdate(preview_next(si.name)["date"]), getdate(add_days(TODAY, 9)))
+		finally:
+			frappe.db.set_value("Company", company(), "default_holiday_list", previous)
+			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
+			frappe.clear_document_cache("Relance Settings", "Relance Settings")
 			frappe.db.commit()  # nosemgrep

@@ -129,6 +129,57 @@ class TestPolicyValidation(FrappeTestCase):
 		)
 
 
+class TestPolicyResolution(FrappeTestCase):
+	def test_a_new_policy_targets_no_group_despite_the_selling_default(self):
+		# Selling Settings stores a global "customer_group" default that Frappe pre-fills into any
+		# field of that name: a policy must not silently target the root group
+		root = frappe.db.get_value("Customer Group", {"lft": 1}, "name")
+		frappe.defaults.set_global_default("customer_group", root)
+		self.assertFalse(frappe.new_doc("Dunning Policy").target_customer_group)
+		doc = policy_doc()
+		doc.insert()
+		self.assertFalse(doc.target_customer_group)
+
+	def test_customer_policy_then_group_policy_then_company_default(self):
+		from relance_app.relance.selection import load_policies, select_candidates
+
+		root = frappe.db.get_value("Customer Group", {"lft": 1}, "name")
+		usual_group = frappe.db.get_value(
+			"Customer Group", {"is_group": 0, "name": ("not like", "Grands comptes%")}, "name"
+		)
+		group = frappe.get_doc(
+			{
+				"doctype": "Customer Group",
+				"customer_group_name": unique("Grands comptes"),
+				"parent_customer_group": root,
+			}
+		).insert()
+		group_policy = policy_doc(target_customer_group=group.name)
+		group_policy.insert()
+		own_policy = policy_doc()
+		own_policy.insert()
+		in_group = make_customer(unique("Client groupe"), customer_group=group.name)
+		own = make_customer(
+			unique("Client propre"), customer_group=group.name, dunning_policy=own_policy.name
+		)
+		other = make_customer(unique("Client autre"), customer_group=usual_group)
+		invoices = {
+			c: make_invoice(c, frappe.utils.add_days(frappe.utils.today(), -3)).name
+			for c in (in_group, own, other)
+		}
+		resolved = {
+			c.facts.customer: c.policy.name
+			for c in select_candidates(load_policies(), invoice_names=list(invoices.values()))
+		}
+		self.assertEqual(
+			resolved,
+			{in_group: group_policy.name, own: own_policy.name, other: default_policy_name(company())},
+		)
+		second = policy_doc(target_customer_group=group.name)
+		with self.assertRaises(InvalidPolicyError):
+			second.insert()
+
+
 class TestHoldFields(FrappeTestCase):
 	def test_hold_needs_reason_and_promise_needs_date(self):
 		customer = make_customer(unique("Hold Customer"), "hold@example.com")

@@ -47,13 +47,13 @@ class DunningPolicy(Document):
 				)
 
 	def validate_customer_group(self):
-		if not self.customer_group or not self.enabled:
+		if not self.target_customer_group or not self.enabled:
 			return
 		other = frappe.db.get_value(
 			"Dunning Policy",
 			{
 				"company": self.company,
-				"customer_group": self.customer_group,
+				"target_customer_group": self.target_customer_group,
 				"enabled": 1,
 				"name": ("!=", self.name or ""),
 			},
@@ -62,7 +62,7 @@ class DunningPolicy(Document):
 		if other:
 			frappe.throw(
 				_("Dunning Policy {0} already applies to customer group {1} in company {2}.").format(
-					frappe.bold(other), frappe.bold(self.customer_group), frappe.bold(self.company)
+					frappe.bold(other), frappe.bold(self.target_customer_group), frappe.bold(self.company)
 				),
 				InvalidPolicyError,
 				title=_("Invalid Dunning Policy"),
