@@ -1,6 +1,10 @@
 """The daily run against a real site: real Email Queue, real SMTP delivery to a loopback server, real
 PDFs. Each test uses its own customers; the run is restricted to their invoices."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 
 import frappe
@@ -414,3 +418,75 @@ class TestDryRunAndPermissions(RelanceRunCase):
 			api.run_dunning(dry_run=True)
 		frappe.set_user("Administrator")
 		self.assertIn("counts", api.run_dunning(dry_run=True))
+
+
+def bench_python(code: str | None = None, *args: str) -> subprocess.CompletedProcess:
+	"""Run the bench's Python in the sites folder: a separate process with its own connections."""
+	sites = os.path.abspath(frappe.local.sites_path)
+	command = [sys.executable, "-c", code] if code else [sys.executable, *args]
+	return subprocess.run(command, cwd=sites, timeout=600, capture_output=True, text=True)
+
+
+class TestWorkers(RelanceRunCase):
+	"""The run as production runs it: chunks enqueued on the "long" queue and executed by a real RQ
+	worker process; a worker process killed with SIGKILL in the middle of a unit."""
+
+	def test_chunks_are_enqueued_and_a_real_worker_sends_each_once(self):
+		people = [self.customer() for _ in range(3)]
+		invoices = [make_invoice(c, add_days(TODAY, -10)).name for c, _ in people]
+		previous = frappe.db.get_single_value("Relance Settings", "chunk_size")
+		frappe.db.set_single_value("Relance Settings", "chunk_size", 2)
+		frappe.db.commit()  # nosemgrep: the worker's connection must see the invoices
+		frappe.flags.in_test = False  # enqueue for real
+		try:
+			result = run_dunning(as_of=TODAY, invoice_names=invoices)
+		finally:
+			frappe.flags.in_test = True
+			frappe.db.set_single_value("Relance Settings", "chunk_size", previous)
+			frappe.db.commit()  # nosemgrep
+		self.assertEqual((result["units"], result["outcomes"]), (3, {"enqueued": 3}))
+		for name in invoices:
+			self.assertEqual(logs_of(name), [], "nothing is done before a worker takes the jobs")
+
+		worker = bench_python(
+			None, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long", "--burst"
+		)
+		self.assertEqual(worker.returncode, 0, worker.stderr[-2000:])
+		frappe.db.rollback()  # a fresh snapshot: what the worker committed
+		for name in invoices:
+			self.assertEqual(
+				[(x.stage_name, x.status) for x in logs_of(name) if x.status != "Skipped"],
+				[("Relance 1", "Queued")],
+			)
+		self.assertEqual(flush_queue(), 3)
+		for _customer, address in people:
+			[mail] = self.smtp.to(address)
+			self.assertEqual(len(mail.pdfs()), 1)
+
+		# the same day again, inline: nothing new
+		run(invoices)
+		self.assertEqual(flush_queue(), 0)
+
+	def test_worker_process_killed_mid_unit_leaves_nothing_then_the_next_run_sends_once(self):
+		customer, address = self.customer()
+		si = make_invoice(customer, add_days(TODAY, -10))
+		frappe.db.commit()  # nosemgrep: the other process must see the invoice
+		code = f"""
+import os, signal, frappe
+frappe.init(site={frappe.local.site!r}, sites_path=".")
+frappe.connect()
+from relance_app.relance import run, sender
+# the email is queued and the log written, uncommitted, when the process is killed
+sender.set_invoice_fields = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+run.run_dunning(as_of={str(TODAY)!r}, invoice_names=[{si.name!r}], enqueue=False)
+"""
+		killed = bench_python(code)
+		self.assertEqual(killed.returncode, -signal.SIGKILL, killed.stderr[-2000:])
+		frappe.db.rollback()
+		self.assertEqual([x for x in logs_of(si.name) if x.stage_name == "Relance 1"], [])
+		self.assertEqual(frappe.db.count("Email Queue", {"reference_name": si.name}), 0)
+
+		run([si])
+		self.assertEqual([x.stage_name for x in logs_of(si.name) if x.status != "Skipped"], ["Relance 1"])
+		self.assertEqual(flush_queue(), 1)
+		self.assertEqual(len(self.smtp.to(address)), 1)
