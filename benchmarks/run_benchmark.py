@@ -367,7 +367,7 @@ def main():
 		print(
 			f"book: {args.customers:,} customers, {args.invoices:,} invoices built in {time.perf_counter() - t:.1f} s"
 		)
-		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 0})
+		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 1})
 		frappe.db.commit()
 
 		# A1: selection and decision
