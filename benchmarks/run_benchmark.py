@@ -370,11 +370,15 @@ def main():
 		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 1})
 		frappe.db.commit()
 
-		# A1: selection and decision
+		# A1: selection and decision; cold (this process has read no DocType yet, meta from Redis or
+		# the database) then warm (what a worker that already ran a job issues)
 		with counting() as sel:
 			decisions, units = plan(as_of)
 		due = sum(1 for _c, d in decisions if d and d.stage)
-		rows.append(("A1 select + decide", sel["seconds"], sel["queries"], 0, len(decisions)))
+		rows.append(("A1 select + decide (cold)", sel["seconds"], sel["queries"], 0, len(decisions)))
+		with counting() as warm:
+			plan(as_of)
+		rows.append(("A1 select + decide (warm)", warm["seconds"], warm["queries"], 0, len(decisions)))
 
 		# A2: queueing, PDF rendering deferred to the queue
 		with counting() as q:

@@ -1,5 +1,7 @@
 """Payment schedules, phone stages, account statements and ERPNext Dunning documents."""
 
+from contextlib import contextmanager
+
 import frappe
 from frappe.utils import add_days, flt, getdate, today
 
@@ -18,6 +20,32 @@ def policy_copy(customer, changes):
 	policy.insert()
 	frappe.db.set_value("Customer", customer, "dunning_policy", policy.name)
 	return policy
+
+
+@contextmanager
+def company_holidays(*days):
+	"""The company's holiday list names `days` (and nothing else within a month of today), and the
+	run keeps to business days; everything is put back afterwards."""
+	holiday_list = frappe.get_doc(
+		{
+			"doctype": "Holiday List",
+			"holiday_list_name": unique("Fériés"),
+			"from_date": add_days(TODAY, -30),
+			"to_date": add_days(TODAY, 30),
+			"holidays": [{"holiday_date": d, "description": "Jour férié"} for d in days],
+		}
+	).insert()
+	previous = frappe.db.get_value("Company", company(), "default_holiday_list")
+	frappe.db.set_value("Company", company(), "default_holiday_list", holiday_list.name)
+	frappe.db.set_single_value("Relance Settings", "business_days_only", 1)
+	frappe.clear_document_cache("Relance Settings", "Relance Settings")
+	try:
+		yield holiday_list
+	finally:
+		frappe.db.set_value("Company", company(), "default_holiday_list", previous)
+		frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		frappe.db.commit()  # nosemgrep
 
 
 class TestChannels(RelanceRunCase):
@@ -102,30 +130,12 @@ class TestSchedule(RelanceRunCase):
 	def test_nothing_goes_out_on_a_company_holiday_the_next_business_day_catches_up(self):
 		customer, _ = self.customer()
 		si = make_invoice(customer, add_days(TODAY, -10))
-		holiday_list = frappe.get_doc(
-			{
-				"doctype": "Holiday List",
-				"holiday_list_name": unique("Fériés"),
-				"from_date": add_days(TODAY, -30),
-				"to_date": add_days(TODAY, 30),
-				"holidays": [{"holiday_date": TODAY, "description": "Jour férié"}],
-			}
-		).insert()
-		previous = frappe.db.get_value("Company", company(), "default_holiday_list")
-		frappe.db.set_value("Company", company(), "default_holiday_list", holiday_list.name)
-		frappe.db.set_single_value("Relance Settings", "business_days_only", 1)
-		frappe.clear_document_cache("Relance Settings", "Relance Settings")
-		try:
+		with company_holidays(TODAY):
 			result = run([si])
 			self.assertIn(company(), result.get("non_business_day_companies", []), result)
 			self.assertEqual(logs_of(si.name), [])
 			run([si], as_of=add_days(TODAY, 1))
 			self.assertEqual([x.stage_name for x in logs_of(si.name) if x.status != "Skipped"], ["Relance 1"])
-		finally:
-			frappe.db.set_value("Company", company(), "default_holiday_list", previous)
-			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
-			frappe.clear_document_cache("Relance Settings", "Relance Settings")
-			frappe.db.commit()  # nosemgrep
 
 	def test_scheduler_runs_once_a_day_from_the_run_hour(self):
 		from frappe.utils import now_datetime
@@ -157,21 +167,7 @@ class TestSchedule(RelanceRunCase):
 
 		customer, _ = self.customer()
 		si = make_invoice(customer, add_days(TODAY, -12))
-		days_off = [add_days(TODAY, 7), add_days(TODAY, 8)]
-		holiday_list = frappe.get_doc(
-			{
-				"doctype": "Holiday List",
-				"holiday_list_name": unique("Pont"),
-				"from_date": add_days(TODAY, -30),
-				"to_date": add_days(TODAY, 30),
-				"holidays": [{"holiday_date": d, "description": "Pont"} for d in days_off],
-			}
-		).insert()
-		previous = frappe.db.get_value("Company", company(), "default_holiday_list")
-		frappe.db.set_value("Company", company(), "default_holiday_list", holiday_list.name)
-		frappe.db.set_single_value("Relance Settings", "business_days_only", 1)
-		frappe.clear_document_cache("Relance Settings", "Relance Settings")
-		try:
+		with company_holidays(add_days(TODAY, 7), add_days(TODAY, 8)):
 			run([si])
 			# Relance 1 today; Relance 2 is due in 7 days (min_days_between), a holiday, then another
 			row = frappe.db.get_value(
@@ -185,8 +181,3 @@ class TestSchedule(RelanceRunCase):
 				("Relance 1", "Relance 2", getdate(add_days(TODAY, 9))),
 			)
 			self.assertEqual(getdate(preview_next(si.name)["date"]), getdate(add_days(TODAY, 9)))
-		finally:
-			frappe.db.set_value("Company", company(), "default_holiday_list", previous)
-			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
-			frappe.clear_document_cache("Relance Settings", "Relance Settings")
-			frappe.db.commit()  # nosemgrep

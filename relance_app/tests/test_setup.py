@@ -19,6 +19,39 @@ def policy_doc(**overrides):
 	return doc
 
 
+def second_company() -> str:
+	"""A second French company (created once): its own default policy, its own users."""
+	name = "Relance Autre SAS"
+	if not frappe.db.exists("Company", name):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": name,
+				"abbr": "RAS",
+				"default_currency": "EUR",
+				"country": "France",
+				"create_chart_of_accounts_based_on": "Standard Template",
+				"chart_of_accounts": "Standard",
+			}
+		).insert()
+	return name
+
+
+def log_row(customer_name: str) -> dict:
+	"""A Relance Log as the run writes it, for an overdue invoice of a new customer."""
+	customer = make_customer(customer_name, f"{frappe.scrub(customer_name)}@example.com")
+	si = make_invoice(customer, frappe.utils.add_days(frappe.utils.today(), -10))
+	return {
+		"doctype": "Relance Log",
+		"sales_invoice": si.name,
+		"customer": customer,
+		"company": company(),
+		"stage_name": "Relance 1",
+		"status": "Sent",
+		"relance_date": frappe.utils.today(),
+	}
+
+
 def make_user(email, roles):
 	if not frappe.db.exists("User", email):
 		user = frappe.get_doc(
@@ -229,20 +262,35 @@ class TestPermissions(FrappeTestCase):
 		self.assertTrue(frappe.has_permission("Relance Log", "delete"))
 		self.assertFalse(frappe.get_meta("Relance Log").get_field("status").read_only == 0)
 
+	def test_user_permissions_on_company_restrict_policies_and_logs(self):
+		other = second_company()
+		mine, theirs = default_policy_name(company()), default_policy_name(other)
+		self.assertTrue(frappe.db.exists("Dunning Policy", theirs), "a new company gets its default policy")
+		log = frappe.get_doc(log_row(unique("Client société"))).insert(ignore_permissions=True)
+		user = make_user(f"{frappe.scrub(unique('manager'))}@example.com", ["Accounts Manager"])
+		frappe.get_doc(
+			{
+				"doctype": "User Permission",
+				"user": user,
+				"allow": "Company",
+				"for_value": other,
+				"apply_to_all_doctypes": 1,
+			}
+		).insert(ignore_permissions=True)
+		frappe.set_user(user)
+		self.assertEqual(
+			frappe.get_list("Dunning Policy", filters={"name": ("in", [mine, theirs])}, pluck="name"),
+			[theirs],
+		)
+		self.assertTrue(frappe.has_permission("Dunning Policy", "write", doc=theirs))
+		self.assertFalse(frappe.has_permission("Dunning Policy", "read", doc=mine))
+		self.assertEqual(frappe.get_list("Relance Log", filters={"name": log.name}), [])
+		self.assertFalse(frappe.has_permission("Relance Log", "read", doc=log.name))
+
 
 class TestUniqueKey(FrappeTestCase):
 	def test_database_refuses_a_second_log_for_the_same_invoice_and_stage(self):
-		customer = make_customer(unique("Unique Customer"), "unique@example.com")
-		si = make_invoice(customer, frappe.utils.add_days(frappe.utils.today(), -10))
-		row = {
-			"doctype": "Relance Log",
-			"sales_invoice": si.name,
-			"customer": customer,
-			"company": company(),
-			"stage_name": "Relance 1",
-			"status": "Sent",
-			"relance_date": frappe.utils.today(),
-		}
+		row = log_row(unique("Unique Customer"))
 		frappe.get_doc(row).insert(ignore_permissions=True)
 		with self.assertRaises(frappe.UniqueValidationError):
 			frappe.get_doc(row).insert(ignore_permissions=True)
