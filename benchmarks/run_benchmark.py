@@ -72,7 +72,10 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 	from relance_app.relance.selection import load_policies
 
 	rng = random.Random(seed)
-	company = frappe.get_all("Company", pluck="name", limit=1)[0]
+	company = (
+		frappe.db.get_single_value("Global Defaults", "default_company")
+		or frappe.get_all("Company", pluck="name", limit=1)[0]
+	)
 	policy = next(p for p in load_policies().values() if p.company == company and p.is_default)
 	stages = [s for s in policy.policy.ordered_stages() if not s.requires_approval]
 	group = frappe.db.get_value("Customer Group", {"is_group": 0}, "name")

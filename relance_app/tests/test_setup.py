@@ -266,7 +266,7 @@ class TestPermissions(FrappeTestCase):
 		other = second_company()
 		mine, theirs = default_policy_name(company()), default_policy_name(other)
 		self.assertTrue(frappe.db.exists("Dunning Policy", theirs), "a new company gets its default policy")
-		log = frappe.get_doc(log_row(unique("Client société"))).insert(ignore_permissions=True)
+		log = frappe.get_doc(log_row(unique("Client societe"))).insert(ignore_permissions=True)
 		user = make_user(f"{frappe.scrub(unique('manager'))}@example.com", ["Accounts Manager"])
 		frappe.get_doc(
 			{
