@@ -6,20 +6,9 @@ import frappe
 from frappe.utils import add_days, flt, getdate, today
 
 from relance_app.tests.test_run import RelanceRunCase, run
-from relance_app.tests.utils import company, default_policy, flush_queue, logs_of, make_invoice, unique
+from relance_app.tests.utils import company, flush_queue, logs_of, make_invoice, policy_copy, unique
 
 TODAY = getdate(today())
-
-
-def policy_copy(customer, changes):
-	policy = frappe.copy_doc(frappe.get_doc("Dunning Policy", default_policy()))
-	policy.policy_name = unique("Variant")
-	policy.is_default = 0
-	for idx, values in changes.items():
-		policy.stages[idx].update(values)
-	policy.insert()
-	frappe.db.set_value("Customer", customer, "dunning_policy", policy.name)
-	return policy
 
 
 @contextmanager

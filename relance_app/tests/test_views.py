@@ -6,7 +6,7 @@ from frappe.utils import add_days, getdate, today
 from relance_app import api
 from relance_app.tests.test_run import RelanceRunCase, run
 from relance_app.tests.test_setup import make_user
-from relance_app.tests.utils import default_policy, flush_queue, make_invoice, unique
+from relance_app.tests.utils import flush_queue, make_invoice, policy_copy, unique
 
 TODAY = getdate(today())
 
@@ -62,8 +62,9 @@ class TestFormViews(RelanceRunCase):
 
 	def test_simulate_policy(self):
 		customer, _ = self.customer()
+		policy = policy_copy(customer)  # its only customer: the simulation is this invoice's
 		si = make_invoice(customer, add_days(TODAY, 4))
-		result = api.simulate_policy(default_policy(), 60)
+		result = api.simulate_policy(policy.name, 60)
 		mine = [e for e in result["events"] if e["sales_invoice"] == si.name]
 		self.assertTrue(mine)
 		self.assertEqual(mine[0]["stage"], "Pré-relance")

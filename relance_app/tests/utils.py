@@ -280,3 +280,17 @@ def unique(prefix: str) -> str:
 
 def invoice_number_in(text: str, invoice: str) -> bool:
 	return bool(re.search(re.escape(invoice), text))
+
+
+def policy_copy(customer, changes=None, **values):
+	"""A policy of the customer's own: a copy of the default with policy `values` and stage
+	`changes` {stage index: values}."""
+	policy = frappe.copy_doc(frappe.get_doc("Dunning Policy", default_policy()))
+	policy.policy_name = unique("Variant")
+	policy.is_default = 0
+	policy.update(values)
+	for idx, values in (changes or {}).items():
+		policy.stages[idx].update(values)
+	policy.insert()
+	frappe.db.set_value("Customer", customer, "dunning_policy", policy.name)
+	return policy
