@@ -571,6 +571,9 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 		}
 	)
 	comm.flags.skip_add_signature = True
+	# Frappe reads the invoice twice while saving a Communication: fully as its parent, and through
+	# get_cached_value to clear a web route. One cached document serves both.
+	comm.parent_doc = frappe.get_cached_doc("Sales Invoice", invoices[0])
 	for name in invoices[1:]:
 		comm.add_link("Sales Invoice", name)
 	comm.add_link("Customer", customer)
