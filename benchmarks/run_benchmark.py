@@ -54,6 +54,18 @@ def counting():
 		frappe.db.sql = original
 
 
+def forget_process_caches():
+	"""What a new worker process starts with: nothing cached in the process; Redis as it is."""
+	import frappe
+
+	from relance_app.relance import cache
+
+	frappe.local.cache = {}
+	if hasattr(frappe.local, "document_cache"):
+		frappe.local.document_cache = {}
+	cache.clear()
+
+
 def bulk(doctype, rows):
 	import frappe
 
@@ -373,12 +385,15 @@ def main():
 		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 1})
 		frappe.db.commit()
 
-		# A1: selection and decision; cold (this process has read no DocType yet, meta from Redis or
-		# the database) then warm (what a worker that already ran a job issues)
+		# A1: selection and decision, first as a new worker process on a running site sees it (DocType
+		# metadata in Redis, nothing in the process), then warm (a worker that already ran a job).
+		# An untimed pass puts the metadata in Redis in case the cache was just flushed.
+		plan(as_of)
+		forget_process_caches()
 		with counting() as sel:
 			decisions, units = plan(as_of)
 		due = sum(1 for _c, d in decisions if d and d.stage)
-		rows.append(("A1 select + decide (cold)", sel["seconds"], sel["queries"], 0, len(decisions)))
+		rows.append(("A1 select + decide (new worker)", sel["seconds"], sel["queries"], 0, len(decisions)))
 		with counting() as warm:
 			plan(as_of)
 		rows.append(("A1 select + decide (warm)", warm["seconds"], warm["queries"], 0, len(decisions)))
