@@ -38,16 +38,22 @@ def company_calendar(company: str | None) -> tuple[frozenset[date], tuple[int, .
 
 
 def _days_off(holiday_list: str) -> frozenset[date]:
-	"""The list's holidays, and the weekends of the period it does not cover."""
+	"""The list's holidays, and the weekends of the period it does not cover (all of them when the
+	list named by the company is gone)."""
 	period = frappe.db.get_value("Holiday List", holiday_list, ["from_date", "to_date"], as_dict=True)
-	days = {
-		getdate(d) for d in frappe.get_all("Holiday", filters={"parent": holiday_list}, pluck="holiday_date")
-	}
-	first, last = getdate(period.from_date), getdate(period.to_date)
+	days = set()
+	first = last = None
+	if period:
+		first, last = getdate(period.from_date), getdate(period.to_date)
+		days.update(
+			getdate(d)
+			for d in frappe.get_all("Holiday", filters={"parent": holiday_list}, pluck="holiday_date")
+		)
 	now = getdate(today())
 	day, end = now - timedelta(days=PAST_DAYS), now + timedelta(days=FUTURE_DAYS)
 	while day <= end:
-		if not (first <= day <= last) and day.weekday() in WEEKEND:
+		covered = first is not None and first <= day <= last
+		if not covered and day.weekday() in WEEKEND:
 			days.add(day)
 		day += timedelta(days=1)
 	return frozenset(days)
