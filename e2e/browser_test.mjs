@@ -14,7 +14,9 @@ const arg = (name, fallback) => {
 	return i > 0 ? process.argv[i + 1] : fallback;
 };
 const url = arg("url", "http://relance.test:8000");
-const fixture = JSON.parse(arg("fixture", "{}"));
+// `bench execute` prints a returned JSON string JSON-encoded once more: accept both
+let fixture = JSON.parse(arg("fixture", "{}"));
+if (typeof fixture === "string") fixture = JSON.parse(fixture);
 const out = arg("out", "e2e/screenshots");
 const user = arg("user", "Administrator");
 const password = arg("password", "admin");
