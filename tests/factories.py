@@ -41,3 +41,36 @@ def invoice(due=date(2026, 3, 1), outstanding="1200.00", history=(), **kw):
 def h(stage, status, day, attempts=1):
 	name = stage.stage_name if isinstance(stage, Stage) else stage
 	return HistoryEntry(name, status, day, attempts)
+
+
+def invoice_data(
+	name="SINV-1",
+	amount="1234.5",
+	currency="EUR",
+	due=date(2026, 3, 1),
+	as_of=date(2026, 4, 1),
+	history=(),
+	with_penalties=True,
+	**kw,
+):
+	"""What a stage email says about one invoice (the template context's input), penalties as of
+	`as_of`."""
+	from relance_app.engine.context import InvoiceData
+	from relance_app.engine.penalties import compute_penalties
+
+	amount = Decimal(amount)
+	penalties = (
+		compute_penalties(policy(), amount, due, as_of, "Company", currency) if with_penalties else None
+	)
+	return InvoiceData(
+		name=name,
+		posting_date=date(2026, 1, 30),
+		due_date=due,
+		grand_total=amount,
+		outstanding=amount,
+		amount_due=amount,
+		currency=currency,
+		history=tuple(history),
+		penalties=penalties,
+		**kw,
+	)

@@ -1,11 +1,10 @@
 from datetime import date
 from decimal import Decimal
 
-from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, policy
+from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data
 
 from relance_app.engine.context import (
 	FIRM,
-	InvoiceData,
 	Party,
 	PaymentRecord,
 	base_language,
@@ -18,7 +17,6 @@ from relance_app.engine.context import (
 	sample_context,
 )
 from relance_app.engine.models import FAILED, SENT, SKIPPED
-from relance_app.engine.penalties import compute_penalties
 
 AS_OF = date(2026, 4, 1)
 DUE = date(2026, 3, 1)
@@ -27,20 +25,7 @@ CUSTOMER = Party("Client SAS", "Jean Dupont", "jean@client.fr")
 
 
 def inv(name="SINV-1", amount="1234.5", currency="EUR", history=(), with_penalties=True, **kw):
-	amount = Decimal(amount)
-	pen = compute_penalties(policy(), amount, DUE, AS_OF, "Company", currency) if with_penalties else None
-	return InvoiceData(
-		name=name,
-		posting_date=date(2026, 1, 30),
-		due_date=DUE,
-		grand_total=amount,
-		outstanding=amount,
-		amount_due=amount,
-		currency=currency,
-		history=tuple(history),
-		penalties=pen,
-		**kw,
-	)
+	return invoice_data(name, amount, currency, DUE, AS_OF, history, with_penalties, **kw)
 
 
 def test_money_and_dates_per_language():

@@ -3,16 +3,14 @@ variant (tu/vous, courteous/firm, one or several invoices, with or without penal
 
 import json
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 import pytest
-from factories import FRENCH_STAGES, MED, PRE, R1, R3, h
+from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data
 
-from relance_app.engine.context import InvoiceData, Party, build_context, sample_context
+from relance_app.engine.context import Party, build_context, sample_context
 from relance_app.engine.models import SENT
-from relance_app.engine.penalties import compute_penalties
 
 APP = Path(__file__).resolve().parent.parent / "relance_app"
 TEMPLATES = APP / "templates" / "relance"
@@ -35,20 +33,8 @@ CUSTOMER = Party("Client SAS", "", "")
 
 
 def invoice(name="FAC-2026-0042", amount="1440.00", pay_link="https://exemple.fr/invoices/x", due=DUE):
-	from factories import policy
-
-	amount = Decimal(amount)
-	return InvoiceData(
-		name=name,
-		posting_date=date(2026, 1, 30),
-		due_date=due,
-		grand_total=amount,
-		outstanding=amount,
-		amount_due=amount,
-		pay_link=pay_link,
-		history=(h(PRE, SENT, date(2026, 2, 24)), h(R1, SENT, date(2026, 3, 6))),
-		penalties=compute_penalties(policy(), amount, due, AS_OF, "Company"),
-	)
+	history = (h(PRE, SENT, date(2026, 2, 24)), h(R1, SENT, date(2026, 3, 6)))
+	return invoice_data(name, amount, due=due, as_of=AS_OF, history=history, pay_link=pay_link)
 
 
 def contexts(entry):
