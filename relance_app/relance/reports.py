@@ -1,0 +1,333 @@
+"""The rows behind the Relance Register, Overdue by Stage and the workspace cards.
+
+A fixed number of set-based queries whatever the number of invoices: the companies the user may see,
+the invoices with their customers, their payment schedules, their relance logs, the policies (and the
+customer-group tree when a policy targets a group). The next relance comes from the engine's decision
+and the company's sending calendar, the same as the run's; the procedure and the ageing bucket from
+relance_app.engine.register.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+import frappe
+from frappe import _
+from frappe.query_builder import Criterion
+from frappe.utils import cint, flt, getdate, today
+
+from relance_app.engine import reasons as R
+from relance_app.engine import register as G
+from relance_app.engine.decide import decide, hold_active
+from relance_app.engine.penalties import to_decimal
+from relance_app.relance import cache
+from relance_app.relance.business_days import shift_to_business_day
+from relance_app.relance.selection import THANK_YOU_STAGE, PolicyResolver, facts_from_row, load_policies
+
+# the stage filter's value for "no relance yet"
+NO_RELANCE = "-"
+# log statuses that count as a relance made (the email is queued or sent, the letter or task done)
+SENT_STATUSES = ("Queued", "Sent")
+# log statuses shown as the invoice's last relance
+LAST_STATUSES = ("Queued", "Sent", "Failed", "Awaiting Approval")
+
+
+def procedure_label(code: str) -> str:
+	return {
+		G.EXCLUDED: _("Excluded"),
+		G.PAID: _("Paid"),
+		G.ON_HOLD: _("On Hold"),
+		G.PROMISE: _("Payment Promise"),
+		G.AWAITING_APPROVAL: _("Awaiting Approval"),
+		G.DUNNING_CREATED: _("ERPNext Dunning Created"),
+		G.FORMAL_NOTICE: _("Formal Notice Sent"),
+		G.SCHEDULED: _("Scheduled"),
+		G.COMPLETED: _("Stages Completed"),
+		G.NO_POLICY: _("No Policy"),
+	}.get(code, code)
+
+
+def bucket_label(key: str) -> str:
+	return _("Not due") if key == G.NOT_DUE else _("{0} days").format(key)
+
+
+def parse_filters(filters) -> frappe._dict:
+	filters = frappe._dict(frappe.parse_json(filters) if isinstance(filters, str) else (filters or {}))
+	for key in ("from_due_date", "to_due_date", "as_of", "closed_since"):
+		if filters.get(key):
+			try:
+				filters[key] = getdate(filters[key])
+			except Exception:
+				frappe.throw(
+					_("{0} is not a valid date.").format(frappe.bold(filters[key])),
+					frappe.ValidationError,
+					title=_("Invalid Filter"),
+				)
+	for key in ("days_late_from", "days_late_to"):
+		if filters.get(key) not in (None, ""):
+			filters[key] = cint(filters[key])
+		else:
+			filters[key] = None
+	if filters.get("ageing") and filters.ageing not in G.BUCKET_KEYS:
+		frappe.throw(
+			_("Unknown ageing bucket {0}.").format(frappe.bold(filters.ageing)), title=_("Invalid Filter")
+		)
+	if filters.get("procedure") and filters.procedure not in G.PROCEDURES:
+		frappe.throw(
+			_("Unknown procedure {0}.").format(frappe.bold(filters.procedure)), title=_("Invalid Filter")
+		)
+	return filters
+
+
+def allowed_companies(company: str | None = None) -> list[str]:
+	"""The companies the user may see (User Permissions on Company apply), or the one asked for."""
+	allowed = frappe.get_list("Company", pluck="name", order_by="name")
+	if company:
+		if company not in allowed:
+			frappe.throw(
+				_("You are not permitted to see the relances of {0}.").format(frappe.bold(company)),
+				frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+		return [company]
+	return allowed
+
+
+def _customer_groups(group: str) -> list[str]:
+	return [group, *frappe.db.get_descendants("Customer Group", group)]
+
+
+def _where(filters: frappe._dict, companies: list[str], as_of: date):
+	si = frappe.qb.DocType("Sales Invoice")
+	c = frappe.qb.DocType("Customer")
+	conditions = [si.docstatus == 1, si.is_return == 0, si.company.isin(companies or [""])]
+	open_ = si.outstanding_amount > 0
+	if filters.get("include_closed"):
+		ple = frappe.qb.DocType("Payment Ledger Entry")
+		since = filters.get("closed_since") or as_of - timedelta(days=30)
+		closed_recently = (
+			frappe.qb.from_(ple)
+			.select(ple.against_voucher_no)
+			.where(
+				(ple.against_voucher_type == "Sales Invoice")
+				& (ple.voucher_no != ple.against_voucher_no)
+				& (ple.delinked == 0)
+				& (ple.posting_date >= since)
+				& (ple.posting_date <= as_of)
+			)
+		)
+		conditions.append(open_ | ((si.outstanding_amount <= 0) & si.name.isin(closed_recently)))
+	else:
+		conditions.append(open_)
+	if filters.get("customer"):
+		conditions.append(si.customer == filters.customer)
+	if filters.get("sales_invoice"):
+		conditions.append(si.name == filters.sales_invoice)
+	if filters.get("customer_group"):
+		conditions.append(c.customer_group.isin(_customer_groups(filters.customer_group)))
+	if filters.get("currency"):
+		conditions.append(si.currency == filters.currency)
+	if filters.get("from_due_date"):
+		conditions.append(si.due_date >= filters.from_due_date)
+	if filters.get("to_due_date"):
+		conditions.append(si.due_date <= filters.to_due_date)
+	# days late d = as_of - due_date: d >= n  <=>  due_date <= as_of - n
+	low, high = filters.get("days_late_from"), filters.get("days_late_to")
+	if filters.get("ageing"):
+		first, last = G.bucket_bounds(filters.ageing)
+		low = first if low is None or (first is not None and first > low) else low
+		high = last if high is None or (last is not None and last < high) else high
+	if low is not None:
+		conditions.append(si.due_date <= as_of - timedelta(days=low))
+	if high is not None:
+		conditions.append(si.due_date >= as_of - timedelta(days=high))
+	return si, c, Criterion.all(conditions)
+
+
+def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
+	"""One row per invoice: amounts, days late, last and next relance, procedure, relances sent."""
+	filters = parse_filters(filters)
+	as_of = filters.get("as_of") or getdate(today())
+	companies = allowed_companies(filters.get("company"))
+	if not companies:
+		return []
+	si, c, where = _where(filters, companies, as_of)
+	rows = (
+		frappe.qb.from_(si)
+		.join(c)
+		.on(c.name == si.customer)
+		.select(
+			si.name,
+			si.customer,
+			si.customer_name,
+			si.company,
+			si.posting_date,
+			si.due_date,
+			si.currency,
+			si.conversion_rate,
+			si.grand_total,
+			si.outstanding_amount,
+			si.docstatus,
+			si.is_return,
+			si.relance_hold,
+			si.relance_hold_until,
+			si.relance_hold_reason,
+			si.relance_exclude,
+			c.customer_type,
+			c.customer_group,
+			c.disabled.as_("customer_disabled"),
+			c.relance_exclude.as_("customer_exclude"),
+			c.dunning_policy,
+		)
+		.where(where)
+		.orderby(si.due_date)
+		.orderby(si.name)
+		.run(as_dict=True)
+	)
+	if not rows:
+		return []
+
+	schedules = defaultdict(list)
+	if with_next:
+		ps = frappe.qb.DocType("Payment Schedule")
+		for r in (
+			frappe.qb.from_(ps)
+			.join(si)
+			.on(si.name == ps.parent)
+			.join(c)
+			.on(c.name == si.customer)
+			.select(ps.parent, ps.due_date, ps.outstanding)
+			.where(where & (ps.parenttype == "Sales Invoice"))
+			.orderby(ps.due_date)
+			.run(as_dict=True)
+		):
+			schedules[r.parent].append(r)
+
+	log = frappe.qb.DocType("Relance Log")
+	logs = defaultdict(list)
+	for r in (
+		frappe.qb.from_(log)
+		.join(si)
+		.on(si.name == log.sales_invoice)
+		.join(c)
+		.on(c.name == si.customer)
+		.select(
+			log.sales_invoice,
+			log.stage_name,
+			log.status,
+			log.relance_date,
+			log.attempts,
+			log.channel,
+			log.dunning,
+			log.dunning_policy,
+		)
+		.where(where)
+		.orderby(log.relance_date)
+		.orderby(log.creation)
+		.run(as_dict=True)
+	):
+		logs[r.sales_invoice].append(r)
+
+	cache.clear()
+	policies = load_policies()
+	resolver = PolicyResolver(policies)
+	out = []
+	for r in rows:
+		info = resolver.resolve(r.company, r.dunning_policy, r.customer_group)
+		row_logs = [x for x in logs.get(r.name, ()) if x.stage_name != THANK_YOU_STAGE]
+		out.append(
+			_register_row(r, info, row_logs, logs.get(r.name, ()), schedules.get(r.name), as_of, with_next)
+		)
+
+	stage, proc, policy = filters.get("stage"), filters.get("procedure"), filters.get("dunning_policy")
+	if stage:
+		out = [x for x in out if (x.last_stage or NO_RELANCE) == stage]
+	if proc:
+		out = [x for x in out if x.procedure == proc]
+	if policy:
+		out = [x for x in out if x.dunning_policy == policy]
+	return out
+
+
+def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next: bool) -> frappe._dict:
+	tolerance = info.policy.tolerance if info else to_decimal(0)
+	outstanding = flt(r.outstanding_amount)
+	late = G.days_late(getdate(r.due_date) if r.due_date else None, as_of)
+	last = next((x for x in reversed(row_logs) if x.status in LAST_STATUSES), None)
+	sent = [x for x in row_logs if x.status in SENT_STATUSES]
+	stages = info.stages_by_name if info else {}
+	formal = any(
+		G.is_formal_notice(x.channel, getattr(stages.get(x.stage_name), "create_dunning", False))
+		for x in sent
+	)
+	facts = facts_from_row(r, schedule, all_logs)
+	decision = decide(info.policy, facts, as_of) if info and with_next else None
+	state = G.InvoiceState(
+		open=to_decimal(outstanding) > tolerance,
+		excluded=bool(r.relance_exclude or r.customer_exclude or r.customer_disabled),
+		hold_active=hold_active(facts, as_of),
+		hold_reason=r.relance_hold_reason,
+		has_policy=info is not None,
+		awaiting_approval=any(x.status == "Awaiting Approval" for x in row_logs),
+		dunning_created=any(x.dunning for x in row_logs),
+		formal_notice_sent=formal,
+		decision_reason=decision.reason if decision else None,
+	)
+	code = G.procedure(state)
+	next_stage = next_date = None
+	if decision and code in (G.SCHEDULED, G.FORMAL_NOTICE, G.DUNNING_CREATED, G.ON_HOLD, G.PROMISE):
+		when = as_of
+		if decision.reason == R.ON_HOLD and decision.next_date:
+			# a hold with an end: what the run will do once it is over
+			when = decision.next_date
+			decision = decide(info.policy, facts, when)
+		if decision.stage:
+			next_stage, next_date = decision.stage.stage_name, shift_to_business_day(r.company, when)
+		elif decision.next_stage:
+			next_stage = decision.next_stage.stage_name
+			next_date = shift_to_business_day(r.company, decision.next_date)
+	detail = ""
+	if code in (G.ON_HOLD, G.PROMISE):
+		reason = _(r.relance_hold_reason or "Other")
+		detail = (
+			_("{0} until {1}").format(reason, frappe.format(r.relance_hold_until, "Date"))
+			if r.relance_hold_until
+			else reason
+		)
+	return frappe._dict(
+		sales_invoice=r.name,
+		customer=r.customer,
+		customer_name=r.customer_name,
+		company=r.company,
+		posting_date=r.posting_date,
+		due_date=r.due_date,
+		currency=r.currency,
+		conversion_rate=flt(r.conversion_rate) or 1,
+		grand_total=flt(r.grand_total),
+		outstanding_amount=outstanding,
+		days_late=late,
+		ageing=G.ageing_bucket(late),
+		last_stage=last.stage_name if last else None,
+		last_date=last.relance_date if last else None,
+		last_channel=last.channel if last else None,
+		last_status=last.status if last else None,
+		next_stage=next_stage,
+		next_date=next_date,
+		procedure=code,
+		procedure_label=procedure_label(code),
+		procedure_detail=detail,
+		hold_until=r.relance_hold_until if state.hold_active else None,
+		relances_sent=len(sent),
+		dunning_policy=info.name if info else None,
+	)
+
+
+def stage_order(policies=None) -> dict[str, tuple[int, int]]:
+	"""Stage name -> (offset, index) across the enabled policies, to list stages in their order."""
+	order: dict[str, tuple[int, int]] = {}
+	for p in (policies or load_policies()).values():
+		for s in p.policy.stages:
+			key = (s.offset_days, s.idx)
+			order[s.stage_name] = min(order.get(s.stage_name, key), key)
+	return order
