@@ -32,6 +32,11 @@ EMAIL_CHANNELS = frozenset({EMAIL, EMAIL_AND_LETTER})
 COMPANY = "Company"
 INDIVIDUAL = "Individual"
 
+# Interest rate basis of a policy (Dunning Policy `interest_rate_basis`).
+LEGAL_RATE = "Legal rate (ECB + 10 points, by semester)"
+CONTRACTUAL_RATE = "Contractual rate"
+INTEREST_BASES = (LEGAL_RATE, CONTRACTUAL_RATE)
+
 ZERO = Decimal("0")
 
 
@@ -63,6 +68,9 @@ class Policy:
 	min_days_between: int = 7
 	tolerance: Decimal = ZERO
 	late_interest_rate: Decimal = ZERO  # annual rate, in percent (13.15 means 13.15 %)
+	# LEGAL_RATE: each semester's ECB rate + 10 points (late_interest_rate only when no rate is known);
+	# CONTRACTUAL_RATE: late_interest_rate for every day
+	interest_basis: str = CONTRACTUAL_RATE
 	fixed_indemnity: Decimal = Decimal("40")
 	indemnity_currency: str = "EUR"
 	indemnity_b2b_only: bool = True
@@ -146,14 +154,70 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class SemesterRate:
+	"""The reference rates of one half-year (Code de commerce L441-10): the ECB main refinancing rate
+	in force on its first day (1 January or 1 July) and the taux de l'intérêt légal for professional
+	creditors (None while not published)."""
+
+	start: date
+	ecb_rate: Decimal
+	legal_interest_rate: Decimal | None = None
+
+	@property
+	def late_payment_rate(self) -> Decimal:
+		"""The legal late-payment rate: ECB rate + 10 points."""
+		return self.ecb_rate + Decimal(10)
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+	"""A payment (or credit) that reduced the invoice's outstanding on `date`."""
+
+	date: date
+	amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class InterestLine:
+	"""Late interest on one amount at one rate, over days `start`..`end` (both included).
+
+	`assumed` marks a legal-rate line whose semester has no known rate: the latest earlier known rate
+	(else the policy's rate) was used until the semester's rate is entered."""
+
+	start: date
+	end: date
+	days: int
+	base: Decimal
+	rate: Decimal
+	amount: Decimal
+	semester: date | None = None
+	assumed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Penalties:
 	interest: Decimal
 	indemnity: Decimal
 	currency: str
 	indemnity_currency: str
-	rate: Decimal
+	rate: Decimal  # the rate in force on the last day late (the policy's rate when not late)
 	days_late: int
 	base: Decimal
+	lines: tuple[InterestLine, ...] = ()
+	basis: str = CONTRACTUAL_RATE
+
+	@property
+	def rates(self) -> tuple[Decimal, ...]:
+		"""The distinct rates used, in date order."""
+		out: list[Decimal] = []
+		for line in self.lines:
+			if line.rate not in out:
+				out.append(line.rate)
+		return tuple(out) or (self.rate,)
+
+	@property
+	def assumed(self) -> bool:
+		return any(line.assumed for line in self.lines)
 
 	@property
 	def total_in_invoice_currency(self) -> Decimal:
