@@ -16,8 +16,9 @@ B. the equivalent Frappe Notifications (one per stage, "Days After" on due_date,
    doc.outstanding_amount > 0, attach print) evaluated by Frappe's own daily trigger.
 
 It prints wall time, SQL queries, emails queued, ms per email and the ratio A/B, the engine's pure
-decisions per second, and the Customer panel's server time for a customer with 500 invoices and
-2,000 logs. Figures, not assertions.
+decisions per second, the Customer panel's server time for a customer with 500 invoices and
+2,000 logs, and each report and workspace card on the whole book (wall time, queries, rows;
+`--reports-only` builds the book and measures just these). Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -274,8 +275,111 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 	bulk("Sales Invoice", invoices)
 	bulk("Sales Invoice Item", items)
 	bulk("Relance Log", logs)
+	bulk("Payment Ledger Entry", ledger_entries(invoices, logs, receivable, base, rng))
 	frappe.db.commit()
 	return company, policy, stages, [i["name"] for i in invoices]
+
+
+def ledger_entries(invoices, logs, receivable, base, rng):
+	"""The invoices' Payment Ledger Entries (what ERPNext writes on submit and payment), so that the
+	reports that read payments (Stage Effectiveness) work on the book: each invoice's own entry, and
+	for the paid ones a payment a few days after their last relance (or their due date)."""
+	last_log = {}
+	for log in logs:
+		last_log[log["sales_invoice"]] = max(
+			last_log.get(log["sales_invoice"], log["relance_date"]), log["relance_date"]
+		)
+	rows = []
+	for inv in invoices:
+		common = {
+			**base,
+			"docstatus": 1,
+			"company": inv["company"],
+			"account_type": "Receivable",
+			"account": receivable,
+			"party_type": "Customer",
+			"party": inv["customer"],
+			"against_voucher_type": "Sales Invoice",
+			"against_voucher_no": inv["name"],
+			"account_currency": "EUR",
+			"due_date": inv["due_date"],
+			"delinked": 0,
+		}
+		rows.append(
+			{
+				**common,
+				"name": f"{inv['name']}-PLE",
+				"posting_date": inv["posting_date"],
+				"voucher_type": "Sales Invoice",
+				"voucher_no": inv["name"],
+				"amount": inv["grand_total"],
+				"amount_in_account_currency": inv["grand_total"],
+			}
+		)
+		if inv["outstanding_amount"] == 0:
+			start = last_log.get(inv["name"], inv["due_date"])
+			rows.append(
+				{
+					**common,
+					"name": f"{inv['name']}-PLE-PAY",
+					"posting_date": start + timedelta(days=rng.randint(1, 40)),
+					"voucher_type": "Payment Entry",
+					"voucher_no": f"{inv['name']}-PAY",
+					"amount": -inv["grand_total"],
+					"amount_in_account_currency": -inv["grand_total"],
+				}
+			)
+	return rows
+
+
+def measure_reports(as_of):
+	"""Each report (and the workspace cards) on the whole book, as a new worker process runs it:
+	wall time, SQL queries, rows."""
+	import frappe
+	from frappe.utils import add_months
+
+	from relance_app.relance import dashboard
+	from relance_app.relance.report.overdue_by_stage import overdue_by_stage
+	from relance_app.relance.report.relance_register import relance_register
+
+	calls = [
+		("Relance Register (open invoices)", lambda: relance_register.execute({})[1]),
+		("Relance Register (+ paid in 30 days)", lambda: relance_register.execute({"include_closed": 1})[1]),
+		("Overdue by Stage", lambda: overdue_by_stage.execute({})[1]),
+	]
+	try:
+		from relance_app.relance.report.stage_effectiveness import stage_effectiveness
+
+		calls.append(
+			(
+				"Stage Effectiveness (12 months)",
+				lambda: stage_effectiveness.execute({"from_date": add_months(as_of, -12), "to_date": as_of})[
+					1
+				],
+			)
+		)
+	except ImportError:
+		pass
+	calls += [
+		("card: total overdue", lambda: [dashboard.total_overdue()]),
+		("card: on hold", lambda: [dashboard.on_hold()]),
+		("chart: relances per week by stage", lambda: dashboard.relances_by_stage(chart="{}")["labels"]),
+	]
+	out = []
+	for label, call in calls:
+		call()  # metadata in Redis, as on a running site
+		forget_process_caches()
+		with counting() as c:
+			result = call()
+		out.append((label, c["seconds"], c["queries"], len(result)))
+	frappe.db.rollback()
+	return out
+
+
+def print_reports(rows):
+	print(f"{'report':40} {'wall s':>8} {'queries':>8} {'rows':>7}")
+	for label, secs, queries, n in rows:
+		print(f"{label:40} {secs:8.2f} {queries:8d} {n:7d}")
 
 
 def cleanup():
@@ -283,6 +387,7 @@ def cleanup():
 
 	like = f"{PREFIX}-%"
 	for doctype, field in (
+		("Payment Ledger Entry", "against_voucher_no"),
 		("Relance Log", "sales_invoice"),
 		("Email Queue Recipient", "parent"),
 		("Communication Link", "parent"),
@@ -359,6 +464,9 @@ def main():
 	parser.add_argument("--due", type=int, default=3000, help="invoices due for a stage on the measured day")
 	parser.add_argument("--pdf-sample", type=int, default=50, help="attachments rendered to measure PDF cost")
 	parser.add_argument("--keep", action="store_true", help="keep the data set")
+	parser.add_argument(
+		"--reports-only", action="store_true", help="build the book, measure the reports and cards, stop"
+	)
 	args = parser.parse_args()
 
 	sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -384,6 +492,11 @@ def main():
 		)
 		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 1})
 		frappe.db.commit()
+		if args.reports_only:
+			logs = frappe.db.count("Relance Log", {"sales_invoice": ("like", f"{PREFIX}-%")})
+			print(f"reports on {args.invoices:,} invoices and {logs:,} relance logs")
+			print_reports(measure_reports(as_of))
+			return
 
 		# A1: selection and decision, first as a new worker process on a running site sees it (DocType
 		# metadata in Redis, nothing in the process), then warm (a worker that already ran a job).
@@ -498,6 +611,8 @@ def main():
 		customer_panel(panel_customer)  # warm caches
 		with counting() as panel:
 			customer_panel(panel_customer)
+		logs_now = frappe.db.count("Relance Log", {"sales_invoice": ("like", f"{PREFIX}-%")})
+		report_rows = measure_reports(as_of)
 
 		print()
 		print(
@@ -527,6 +642,9 @@ def main():
 		print(
 			f"customer panel (500 invoices, 2,000 logs): {panel['seconds'] * 1000:.0f} ms, {panel['queries']} queries"
 		)
+		print()
+		print(f"reports on {args.invoices:,} invoices and {logs_now:,} relance logs")
+		print_reports(report_rows)
 	finally:
 		if not args.keep:
 			cleanup()

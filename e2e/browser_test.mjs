@@ -1,6 +1,6 @@
 /* eslint-disable no-console -- a command-line test reports on stdout */
 // Browser test: log in, open a Customer and a Sales Invoice with relances, check the panel,
-// click Hold and Resume, save screenshots.
+// click Hold and Resume, then the Relance workspace and its three reports; save screenshots.
 //
 //   bench --site SITE execute relance_app.tests.e2e_fixtures.create   -> {"customer", "invoices"}
 //   node e2e/browser_test.mjs --url http://SITE:8000 --fixture '<json above>' [--out DIR]
@@ -114,6 +114,65 @@ try {
 	});
 	await timeline.scrollIntoViewIfNeeded();
 	await shot("invoice-resumed-timeline.png");
+
+	// The Relance workspace: number cards, charts, shortcuts to the reports
+	await page.goto(`${url}/app/relance`);
+	await page.locator(".number-widget-box").first().waitFor({ timeout: 30000 });
+	await page.locator(".widget.dashboard-widget-box .chart-container, .frappe-chart").first()
+		.waitFor({ timeout: 30000 });
+	await page.waitForTimeout(2500); // cards and charts fill in after their own calls
+	await check("workspace shows the six cards, both charts and the report shortcuts", async () => {
+		const text = await page.locator(".layout-main-section").innerText();
+		for (const label of [
+			"Total Overdue",
+			"Awaiting Approval",
+			"On Hold",
+			"Promises Due This Week",
+			"Relances Sent This Month",
+			"Failed Relances",
+			"Overdue Amount by Stage",
+			"Relances Sent per Week by Stage",
+			"Relance Register",
+			"Stage Effectiveness",
+		]) {
+			assert.ok(text.includes(label), `${label} missing`);
+		}
+		assert.equal(await page.locator(".number-widget-box").count(), 6);
+	});
+	await shot("workspace-relance.png");
+
+	// Relance Register on the fixture's customer
+	const report = async (name, query) => {
+		await page.goto(`${url}/app/query-report/${encodeURIComponent(name)}${query || ""}`);
+		await page.locator(".dt-scrollable .dt-row").first().waitFor({ timeout: 30000 });
+		await page.waitForTimeout(1000);
+	};
+	await report("Relance Register", `?customer=${encodeURIComponent(fixture.customer)}`);
+	await check("register lists the customer's invoices with last and next relance", async () => {
+		const text = await page.locator(".report-wrapper").innerText();
+		for (const inv of fixture.invoices) assert.ok(text.includes(inv), `${inv} missing`);
+		assert.ok(text.includes("Relance 2") && text.includes("Relance 3"), "stages missing");
+	});
+	await shot("report-relance-register.png");
+
+	await report("Overdue by Stage");
+	await page.locator(".chart-wrapper .frappe-chart, .chart-container .frappe-chart").first()
+		.waitFor({ timeout: 30000 });
+	await check("overdue by stage has a chart and opens the register from a cell", async () => {
+		const link = page.locator(".dt-scrollable a[href*='Relance Register']").first();
+		await link.waitFor({ timeout: 10000 });
+		await shot("report-overdue-by-stage.png");
+		await link.click();
+		await page.waitForURL(/Relance(%20| )Register/, { timeout: 30000 });
+		await page.locator(".dt-scrollable .dt-row").first().waitFor({ timeout: 30000 });
+	});
+
+	await report("Stage Effectiveness");
+	await check("stage effectiveness lists one row per stage", async () => {
+		const text = await page.locator(".report-wrapper").innerText();
+		assert.ok(text.includes("Relance 1"), "no Relance 1 row");
+	});
+	await shot("report-stage-effectiveness.png");
 } finally {
 	await browser.close();
 }
