@@ -198,13 +198,16 @@ def test_fully_paid_part_stops_bearing_interest_the_day_after_payment():
 
 
 def test_semester_without_rate_takes_the_latest_known_rate_and_says_so():
-	# 2026 has no row in RATES: its days take 2025 H2's 12.15 %, marked assumed, in a line of their own
+	# 2026 has no row in RATES: its days take 2025 H2's 12.15 %, and the line says it is assumed
 	p = legal("1000", date(2025, 12, 1), date(2026, 1, 31))
-	assert [(line.days, line.rate, line.assumed) for line in p.lines] == [
-		(30, Decimal("12.15"), False),
-		(31, Decimal("12.15"), True),
-	]
+	assert [(line.days, line.rate, line.assumed) for line in p.lines] == [(61, Decimal("12.15"), True)]
 	assert p.assumed
+	# H1 2025 (13.15 %), then H2 2025 and 2026 (assumed: the 12.15 % of H2 2025) in one line
+	p = legal("1000", date(2025, 6, 29), date(2026, 1, 2))
+	assert [(line.days, line.rate, line.assumed) for line in p.lines] == [
+		(1, Decimal("13.15"), False),
+		(186, Decimal("12.15"), True),
+	]
 	# before the first known semester: the policy's own rate, assumed
 	early = legal("1000", date(2023, 1, 31), date(2023, 2, 28))
 	assert [(line.rate, line.assumed) for line in early.lines] == [(Decimal("12.15"), True)]

@@ -2,15 +2,19 @@
 variant (tu/vous, courteous/firm, one or several invoices, with or without penalties)."""
 
 import json
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+import markupsafe
 import pytest
-from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data
+from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data, policy
 
 from relance_app.engine.context import Party, build_context, sample_context
-from relance_app.engine.models import SENT
+from relance_app.engine.models import LEGAL_RATE, SENT, SemesterRate
+from relance_app.engine.penalties import RateTable, compute_penalties
 
 APP = Path(__file__).resolve().parent.parent / "relance_app"
 TEMPLATES = APP / "templates" / "relance"
@@ -61,6 +65,21 @@ def contexts(entry):
 		build_context(stage, FRENCH_STAGES, [invoice(pay_link=None)], as_of, COMPANY, CUSTOMER, **base),
 	)
 	yield "sample", sample_context(lang, stage, FRENCH_STAGES)
+	yield (
+		"legal rate",
+		build_context(stage, FRENCH_STAGES, [legal_rate_invoice()], as_of, COMPANY, CUSTOMER, **base),
+	)
+
+
+def legal_rate_invoice():
+	"""Late since June 2025 at the legal rate: two periods (H1 2025, then H2 2025 and 2026 not entered)."""
+	due = date(2025, 6, 1)
+	table = RateTable(
+		[SemesterRate(date(2025, 1, 1), Decimal("3.15")), SemesterRate(date(2025, 7, 1), Decimal("2.15"))]
+	)
+	pol = policy(interest_basis=LEGAL_RATE)
+	inv = invoice(due=due)
+	return replace(inv, penalties=compute_penalties(pol, inv.amount_due, due, AS_OF, "Company", rates=table))
 
 
 def render(entry, ctx):
@@ -103,6 +122,14 @@ def test_every_variant_renders_and_meets_the_checklist(entry):
 			assert earlier["date"] in body, variant
 		assert "L441-10" in body and "D441-5" in body, variant  # consequences
 		assert ctx["penalties"] is None or ctx["penalties"]["interest_formatted"] in body, variant
+		if variant == "legal rate" and ctx["penalties"]:
+			assert len(ctx["penalties"]["lines"]) == 2 and "13,15" in body.replace(".", ","), variant
+		if ctx["penalties"]:  # the rate(s) and days behind the interest
+			assert shown(ctx["penalties"]["rates_text"], body) or all(
+				line["rate_formatted"] in body and line["amount_formatted"] in body
+				for r in ctx["invoices"]
+				for line in r["penalties"]["lines"]
+			), variant
 		if fr and variant == "tu":
 			assert "vous" not in body.replace("vous adresserons", ""), variant
 
@@ -121,6 +148,10 @@ def test_formal_notice_has_its_legal_mentions(lang):
 	ctx = sample_context(lang, MED, FRENCH_STAGES)
 	assert ctx["penalties"]["indemnity_formatted"] in body  # indemnity shown apart
 	assert ctx["total_with_penalties"] in body
+	assert len(ctx["penalties"]["lines"]) == 2  # the sample has a payment in the period
+	for line in ctx["penalties"]["lines"]:  # every period with its rate, days, amount due and interest
+		for key in ("start", "end", "rate_formatted", "base_formatted", "amount_formatted"):
+			assert line[key] in body, key
 
 
 def test_letter_print_format_renders_with_its_jinja_method():
@@ -138,3 +169,12 @@ def test_letter_print_format_renders_with_its_jinja_method():
 	):
 		assert mention in html, mention
 	assert ctx["penalties"]["indemnity_formatted"] in html
+	assert shown(ctx["penalties"]["rates_text"], html)
+	for line in ctx["penalties"]["lines"]:
+		for key in ("start", "end", "rate_formatted", "base_formatted", "amount_formatted"):
+			assert line[key] in html, key
+
+
+def shown(text, html):
+	"""`text` as an autoescaping template writes it."""
+	return str(markupsafe.escape(text)) in html or text in html

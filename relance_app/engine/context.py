@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from relance_app.engine.models import RELANCE_STATUSES, ZERO, HistoryEntry, Penalties, Stage
+from relance_app.engine.models import (
+	LEGAL_RATE,
+	RELANCE_STATUSES,
+	ZERO,
+	HistoryEntry,
+	InterestLine,
+	Penalties,
+	Stage,
+)
 from relance_app.engine.penalties import currency_precision, round_money
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥", "CAD": "$ CA"}
@@ -215,9 +223,17 @@ def _invoice_dict(
 	p = inv.penalties
 	if include_penalties and p is not None:
 		total = inv.amount_due + p.total_in_invoice_currency
+		lines = [_line_dict(line, money, language) for line in p.lines]
 		d["penalties"] = {
 			"rate": p.rate,
 			"rate_formatted": _format_rate(p.rate, language),
+			"rates_formatted": " / ".join(_format_rate(r, language) for r in p.rates),
+			"rates_text": rates_text(p, language, inv.currency, inv.precision),
+			"is_legal_rate": p.basis == LEGAL_RATE,
+			"basis_text": _basis_text(p, language),
+			"lines": lines,
+			"line_count": len(lines),
+			"assumed": p.assumed,
 			"days_late": p.days_late,
 			"interest": p.interest,
 			"interest_formatted": money(p.interest),
@@ -231,6 +247,61 @@ def _invoice_dict(
 		d["total_with_penalties"] = total
 		d["total_with_penalties_formatted"] = money(total)
 	return d
+
+
+def _line_dict(line: InterestLine, money, language: str) -> dict:
+	return {
+		"start": format_date(line.start, language),
+		"end": format_date(line.end, language),
+		"days": line.days,
+		"base": line.base,
+		"base_formatted": money(line.base),
+		"rate": line.rate,
+		"rate_formatted": _format_rate(line.rate, language),
+		"amount": line.amount,
+		"amount_formatted": money(line.amount),
+		"assumed": line.assumed,
+	}
+
+
+def _basis_text(p: Penalties, language: str) -> str:
+	if base_language(language) == "fr":
+		if p.basis == LEGAL_RATE:
+			return "taux de refinancement de la BCE majoré de 10 points, fixé par semestre selon l'article L441-10"
+		return "taux contractuel"
+	if p.basis == LEGAL_RATE:
+		return "ECB refinancing rate plus 10 points, set per half-year under article L441-10"
+	return "contractual rate"
+
+
+def rates_text(p: Penalties, language: str, currency: str = "EUR", precision: int | None = None) -> str:
+	"""The rate(s) and days behind the interest, for a sentence: "13,15 % l'an sur 31 jours", or per
+	period "14,25 % l'an sur 46 jours du 16/11/2024 au 31/12/2024, puis 13,15 % l'an sur 41 jours du
+	01/01/2025 au 10/02/2025", with the amount due of each period when a payment changed it."""
+	lang = base_language(language)
+	fr = lang == "fr"
+	lines = p.lines
+	if len(lines) <= 1:
+		rate = lines[0].rate if lines else p.rate
+		days = lines[0].days if lines else p.days_late
+		return (
+			f"{_format_rate(rate, lang)} l'an sur {days} jours"
+			if fr
+			else f"{_format_rate(rate, lang)} a year over {days} days"
+		)
+	show_base = len({line.base for line in lines}) > 1
+	parts = []
+	for line in lines:
+		rate = _format_rate(line.rate, lang)
+		start, end = format_date(line.start, lang), format_date(line.end, lang)
+		base = format_money(line.base, currency, lang, precision)
+		if fr:
+			text = f"{rate} l'an sur {line.days} jours du {start} au {end}"
+			parts.append(text + (f" pour un montant dû de {base}" if show_base else ""))
+		else:
+			text = f"{rate} a year over {line.days} days from {start} to {end}"
+			parts.append(text + (f" on {base} due" if show_base else ""))
+	return (", puis " if fr else ", then ").join(parts)
 
 
 def _format_rate(rate: Decimal, language: str) -> str:
@@ -339,26 +410,31 @@ def build_context(
 
 def sample_context(language: str = "fr", stage: Stage | None = None, stages: Sequence[Stage] = ()) -> dict:
 	"""A full context on made-up data, used to check templates when a policy is saved."""
-	from relance_app.engine.models import SENT, Policy
-	from relance_app.engine.penalties import compute_penalties
+	from relance_app.engine.models import SENT, Payment, Policy, SemesterRate
+	from relance_app.engine.penalties import RateTable, compute_penalties
 
 	stage = stage or Stage("Relance 1", 5, include_penalties=True)
 	stages = tuple(stages) or (stage,)
 	as_of = date(2026, 3, 20)
 	due = date(2026, 3, 1)
-	policy = Policy("sample", stages, late_interest_rate=Decimal("13.15"))
+	policy = Policy("sample", stages, late_interest_rate=Decimal("13.15"), interest_basis=LEGAL_RATE)
+	# a partial payment in the period, so the sample shows several interest lines
+	rates = RateTable([SemesterRate(date(2026, 1, 1), Decimal("2.15"), Decimal("2.62"))])
+	payments = [Payment(date(2026, 3, 10), Decimal("560.00"))]
 	history = (HistoryEntry("Pré-relance", SENT, date(2026, 2, 24)),)
 	inv = InvoiceData(
 		name="ACC-SINV-2026-00042",
 		posting_date=date(2026, 1, 30),
 		due_date=due,
-		grand_total=Decimal("1440.00"),
+		grand_total=Decimal("2000.00"),
 		outstanding=Decimal("1440.00"),
 		amount_due=Decimal("1440.00"),
 		pay_link="https://example.com/invoices/ACC-SINV-2026-00042",
 		payment_terms="30 jours fin de mois",
 		history=history,
-		penalties=compute_penalties(policy, Decimal("1440.00"), due, as_of, "Company"),
+		penalties=compute_penalties(
+			policy, Decimal("1440.00"), due, as_of, "Company", rates=rates, payments=payments
+		),
 	)
 	return build_context(
 		stage,

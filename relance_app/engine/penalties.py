@@ -13,7 +13,8 @@
 - Rounding: exact decimals throughout; each line (one rate, one amount, consecutive days) is
   rounded half-up to the currency's minor unit, and the interest is the sum of the rounded lines, so
   a letter listing the lines always adds up. With one line this is outstanding x rate x days / 365
-  rounded once. Adjacent days with the same rate and amount form one line.
+  rounded once. Adjacent days with the same rate and amount form one line (assumed if any of
+  its days is).
 - Fixed recovery indemnity: 40 EUR per late invoice by default, business customers only
   (customer type Company), not subject to VAT; its own currency; once per invoice, whatever the
   number of semesters or payments.
@@ -248,8 +249,8 @@ def interest_lines(
 		if base <= 0 or rate <= 0:
 			continue
 		prev = raw[-1] if raw else None
-		if prev and prev[1] + ONE_DAY == start and prev[2] == base and prev[3] == rate and prev[5] == assumed:
-			raw[-1] = (prev[0], end, base, rate, prev[4], assumed)
+		if prev and prev[1] + ONE_DAY == start and prev[2] == base and prev[3] == rate:
+			raw[-1] = (prev[0], end, base, rate, prev[4], prev[5] or assumed)
 		else:
 			raw.append((start, end, base, rate, semester, assumed))
 	lines = []
