@@ -139,11 +139,26 @@ def fetch_relances(companies, from_date: date, as_of: date) -> list[tuple]:
 	)
 
 
+def chased_in_period(from_date: date, to_date: date, policies=None):
+	"""Subquery: the invoices with a relance queued or sent in the period (of `policies` if given)."""
+	log = frappe.qb.DocType("Relance Log")
+	criterion = (
+		log.status.isin(SENT_STATUSES)
+		& (log.relance_date >= from_date)
+		& (log.relance_date <= to_date)
+		& (log.stage_name != THANK_YOU_STAGE)
+		& log.sales_invoice.isnotnull()
+	)
+	if policies is not None:
+		criterion &= log.dunning_policy.isin(list(policies) or [""])
+	return frappe.qb.from_(log).select(log.sales_invoice).distinct().where(criterion)
+
+
 def fetch_overdue(companies, from_date: date, to_date: date) -> list[tuple]:
 	"""(invoice, company, due_date, customer's policy, customer group) of the submitted invoices due
-	before the period's last day whose outstanding was above zero the day before their reference date
-	(the later of the day after the due date and the period's first day). The engine applies the exact
-	rules (tolerance, relances in the period)."""
+	before the period's last day, not chased in the period, whose outstanding was above zero the day
+	before their reference date (the later of the day after the due date and the period's first day),
+	summed on the payment ledger by the database. The engine applies the exact rules (tolerance)."""
 	si = frappe.qb.DocType("Sales Invoice")
 	c = frappe.qb.DocType("Customer")
 	ple = frappe.qb.DocType("Payment Ledger Entry")
@@ -163,6 +178,7 @@ def fetch_overdue(companies, from_date: date, to_date: date) -> list[tuple]:
 			& (si.is_return == 0)
 			& si.company.isin(list(companies) or [""])
 			& (si.due_date < to_date)
+			& si.name.notin(chased_in_period(from_date, to_date))
 			& ((ple.posting_date < from_date) | (ple.posting_date <= si.due_date))
 		)
 		.groupby(si.name, si.company, si.due_date, c.dunning_policy, c.customer_group)
@@ -171,14 +187,15 @@ def fetch_overdue(companies, from_date: date, to_date: date) -> list[tuple]:
 	)
 
 
-def fetch_ledgers(invoices, as_of: date) -> dict[str, list[E.LedgerEntry]]:
-	"""The Payment Ledger Entries against the invoices, up to `as_of`, as ERPNext keeps them: the
-	invoice itself, payments, journal entries, credit notes; cancelled and unreconciled ones
-	(delinked) left out."""
+def fetch_ledgers(filters, policies, baseline_invoices) -> dict[str, list[E.LedgerEntry]]:
+	"""The Payment Ledger Entries, up to the as-of date, of the invoices chased in the period under
+	`policies` and of the baseline invoices, as ERPNext keeps them: the invoice itself, payments,
+	journal entries, credit notes; cancelled and unreconciled ones (delinked) left out."""
 	ledgers: dict[str, list[E.LedgerEntry]] = defaultdict(list)
-	if not invoices:
-		return ledgers
 	ple = frappe.qb.DocType("Payment Ledger Entry")
+	invoices = ple.against_voucher_no.isin(chased_in_period(filters.from_date, filters.to_date, policies))
+	if baseline_invoices:
+		invoices |= ple.against_voucher_no.isin(sorted(baseline_invoices))
 	for invoice, posting_date, amount, amount_company, voucher_type, voucher_no in (
 		frappe.qb.from_(ple)
 		.select(
@@ -191,9 +208,9 @@ def fetch_ledgers(invoices, as_of: date) -> dict[str, list[E.LedgerEntry]]:
 		)
 		.where(
 			(ple.against_voucher_type == "Sales Invoice")
-			& ple.against_voucher_no.isin(sorted(invoices))
+			& invoices
 			& (ple.delinked == 0)
-			& (ple.posting_date <= as_of)
+			& (ple.posting_date <= filters.as_of)
 		)
 		.run()
 	):
@@ -211,40 +228,13 @@ def fetch_ledgers(invoices, as_of: date) -> dict[str, list[E.LedgerEntry]]:
 # --- rows -------------------------------------------------------------------------------------------
 
 
-def get_rows(filters: frappe._dict) -> list[dict]:
-	companies = allowed_companies(filters.get("company"))
-	if not companies:
-		return []
-	all_policies = fetch_policies(companies)
-	wanted_policy = filters.get("dunning_policy")
-	if wanted_policy and wanted_policy not in {p.name for p in all_policies}:
-		return []
+def _date(value) -> date:
+	return value if isinstance(value, date) else getdate(value)
 
-	relances = [
-		E.SentRelance(invoice, policy or "", (stage or "").strip(), getdate(day))
-		for invoice, policy, stage, day in fetch_relances(companies, filters.from_date, filters.as_of)
-	]
-	in_period = [r for r in relances if filters.from_date <= r.relance_date <= filters.to_date]
-	reported = {p.name for p in all_policies if p.name == wanted_policy or not wanted_policy}
-	# a disabled policy is shown only if it still had relances in the period
-	reported -= {
-		p.name for p in all_policies if not p.enabled and p.name not in {r.policy for r in in_period}
-	}
-	specs = {
-		p.name: E.PolicySpec(p.name, p.company, to_decimal(p.tolerance or 0), p.stages)
-		for p in all_policies
-		if p.name in reported
-	}
-	offsets = {(p.name, name): offset for p in all_policies for name, offset in p.stages}
-	relances = [
-		E.SentRelance(
-			r.invoice, r.policy, r.stage_name, r.relance_date, offsets.get((r.policy, r.stage_name), 0)
-		)
-		for r in relances
-	]
 
-	chased = {r.invoice for r in in_period}
-	resolver = PolicyResolver(
+def policy_resolver(policies) -> PolicyResolver:
+	"""The run's own resolution (customer, customer group, company default) over the enabled policies."""
+	return PolicyResolver(
 		{
 			p.name: PolicyInfo(
 				name=p.name,
@@ -254,23 +244,45 @@ def get_rows(filters: frappe._dict) -> list[dict]:
 				group_by_customer=False,
 				policy=Policy(p.name, ()),
 			)
-			for p in all_policies
+			for p in policies
 			if p.enabled
 		}
 	)
+
+
+def get_rows(filters: frappe._dict) -> list[dict]:
+	companies = allowed_companies(filters.get("company"))
+	if not companies:
+		return []
+	all_policies = fetch_policies(companies)
+	wanted = filters.get("dunning_policy")
+	if wanted and wanted not in {p.name for p in all_policies}:
+		return []
+	offsets = {(p.name, name): offset for p in all_policies for name, offset in p.stages}
+	relances = [
+		E.SentRelance(invoice, policy or "", stage or "", _date(day), offsets.get((policy, stage), 0))
+		for invoice, policy, stage, day in fetch_relances(companies, filters.from_date, filters.as_of)
+	]
+	active = {r.policy for r in relances if filters.from_date <= r.relance_date <= filters.to_date}
+	# the policies reported on: the one asked for, else every policy of the companies; a disabled one
+	# only if it still had relances in the period
+	specs = {
+		p.name: E.PolicySpec(p.name, p.company, to_decimal(p.tolerance or 0), p.stages)
+		for p in all_policies
+		if (p.name == wanted or not wanted) and (p.enabled or p.name in active)
+	}
+
+	resolver = policy_resolver(all_policies)
 	overdue = []
 	for invoice, company, due_date, own, group in fetch_overdue(
 		companies, filters.from_date, filters.to_date
 	):
-		if invoice in chased:
-			continue
 		info = resolver.resolve(company, own, group)
 		policy = info.name if info else ""
-		if (policy and policy in specs) or (not policy and not wanted_policy):
-			overdue.append(E.OverdueInvoice(invoice, getdate(due_date), company, policy))
+		if (policy and policy in specs) or (not policy and not wanted):
+			overdue.append(E.OverdueInvoice(invoice, _date(due_date), company, policy))
 
-	needed = {r.invoice for r in in_period if r.policy in specs} | {o.invoice for o in overdue}
-	ledgers = fetch_ledgers(needed, filters.as_of)
+	ledgers = fetch_ledgers(filters, specs, {o.invoice for o in overdue})
 	figures = E.measure(
 		relances,
 		ledgers,
