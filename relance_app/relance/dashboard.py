@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import frappe
 from frappe import _
+from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Sum
 from frappe.utils import add_days, flt, getdate, today
 from frappe.utils.dateutils import (
@@ -56,9 +57,15 @@ def total_overdue(filters=None) -> dict:
 	si = frappe.qb.DocType("Sales Invoice")
 	value = 0.0
 	if companies:
+		# the outstanding is in the receivable account's currency: the company's, or the invoice's
+		in_company_currency = (
+			Case()
+			.when(si.party_account_currency == currency, si.outstanding_amount)
+			.else_(si.outstanding_amount * si.conversion_rate)
+		)
 		value = (
 			frappe.qb.from_(si)
-			.select(Sum(si.outstanding_amount * si.conversion_rate))
+			.select(Sum(in_company_currency))
 			.where(
 				(si.docstatus == 1)
 				& (si.is_return == 0)

@@ -128,6 +128,8 @@ def _where(filters: frappe._dict, companies: list[str], as_of: date):
 		conditions.append(c.customer_group.isin(_customer_groups(filters.customer_group)))
 	if filters.get("currency"):
 		conditions.append(si.currency == filters.currency)
+	if filters.get("account_currency"):
+		conditions.append(si.party_account_currency == filters.account_currency)
 	if filters.get("from_due_date"):
 		conditions.append(si.due_date >= filters.from_due_date)
 	if filters.get("to_due_date"):
@@ -165,6 +167,7 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 			si.posting_date,
 			si.due_date,
 			si.currency,
+			si.party_account_currency,
 			si.conversion_rate,
 			si.grand_total,
 			si.outstanding_amount,
@@ -303,6 +306,8 @@ def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next:
 		posting_date=r.posting_date,
 		due_date=r.due_date,
 		currency=r.currency,
+		# ERPNext keeps the outstanding in the receivable account's currency
+		party_account_currency=r.party_account_currency or r.currency,
 		conversion_rate=flt(r.conversion_rate) or 1,
 		grand_total=flt(r.grand_total),
 		outstanding_amount=outstanding,

@@ -53,13 +53,13 @@ frappe.query_reports["Overdue by Stage"] = {
 		}
 		const options = {
 			company: data.company,
-			currency: data.currency,
+			account_currency: data.currency,
 			stage: data.stage,
 		};
 		if (OVERDUE_BUCKETS[match[2]]) {
 			options.ageing = OVERDUE_BUCKETS[match[2]];
 		}
-		for (const key of ["customer", "customer_group", "dunning_policy"]) {
+		for (const key of ["customer", "customer_group", "dunning_policy", "currency"]) {
 			const v = frappe.query_report.get_filter_value(key);
 			if (v) {
 				options[key] = v;

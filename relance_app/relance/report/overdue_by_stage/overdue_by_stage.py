@@ -79,13 +79,14 @@ def aggregate(rows) -> list[dict]:
 	cells: dict[tuple, dict] = {}
 	for r in rows:
 		stage = r.last_stage or NO_RELANCE
-		key = (r.company, r.currency, stage)
+		# outstanding amounts are in the receivable account's currency (ERPNext's own rule)
+		key = (r.company, r.party_account_currency, stage)
 		cell = cells.get(key)
 		if cell is None:
 			cell = cells[key] = defaultdict(float)
 			cell.update(
 				company=r.company,
-				currency=r.currency,
+				currency=r.party_account_currency,
 				stage=stage,
 				stage_label=_("No relance yet") if stage == NO_RELANCE else stage,
 			)

@@ -94,6 +94,13 @@ frappe.query_reports["Relance Register"] = {
 			options: "Currency",
 		},
 		{
+			fieldname: "account_currency",
+			label: __("Account Currency"),
+			fieldtype: "Link",
+			options: "Currency",
+			description: __("Currency of the receivable account, in which ERPNext keeps the outstanding"),
+		},
+		{
 			fieldname: "include_closed",
 			label: __("Include Recently Paid"),
 			fieldtype: "Check",

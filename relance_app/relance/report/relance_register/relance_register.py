@@ -49,6 +49,14 @@ def columns() -> list[dict]:
 			"hidden": 1,
 		},
 		{
+			"fieldname": "party_account_currency",
+			"label": _("Account Currency"),
+			"fieldtype": "Link",
+			"options": "Currency",
+			"width": 70,
+			"hidden": 1,
+		},
+		{
 			"fieldname": "grand_total",
 			"label": _("Grand Total"),
 			"fieldtype": "Currency",
@@ -59,7 +67,7 @@ def columns() -> list[dict]:
 			"fieldname": "outstanding_amount",
 			"label": _("Outstanding"),
 			"fieldtype": "Currency",
-			"options": "currency",
+			"options": "party_account_currency",
 			"width": 120,
 		},
 		{"fieldname": "days_late", "label": _("Days Late"), "fieldtype": "Int", "width": 80},
@@ -86,7 +94,7 @@ def columns() -> list[dict]:
 def summary(rows) -> list[dict]:
 	"""Totals per currency above the grid (a single total row would add euros to pounds)."""
 	out = [{"value": len(rows), "label": _("Invoices"), "datatype": "Int", "indicator": "Blue"}]
-	totals = totals_by_currency((r.currency, r.grand_total, r.outstanding_amount) for r in rows)
+	totals = totals_by_currency((r.party_account_currency, r.grand_total, r.outstanding_amount) for r in rows)
 	for currency, (_total, outstanding, count) in sorted(totals.items()):
 		out.append(
 			{
