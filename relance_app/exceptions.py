@@ -17,3 +17,7 @@ class InvalidHoldError(frappe.ValidationError):
 
 class RelanceSettingsError(frappe.ValidationError):
 	pass
+
+
+class RelanceInstallError(frappe.ValidationError):
+	pass

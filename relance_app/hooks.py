@@ -20,8 +20,9 @@ doctype_list_js = {"Sales Invoice": "public/js/sales_invoice_list.js"}
 # Installation
 # ------------
 
+before_install = "relance_app.install.before_install"
 after_install = "relance_app.install.after_install"
-before_uninstall = "relance_app.install.before_uninstall"
+after_uninstall = "relance_app.install.after_uninstall"
 
 # Document Events
 # ---------------

@@ -1,30 +1,145 @@
-"""Install and uninstall hooks."""
+"""Install and uninstall hooks.
 
+Install works on a site whatever its cache holds, and is all or nothing for the administrator:
+
+- `before_install` rebuilds Frappe's module map (a site that ran any command before the app joined
+  the bench has a cached `app_modules` without relance_app, and Frappe's `sync_for` would then sync
+  none of its DocTypes), and clears what a failed earlier attempt left;
+- `after_install` checks that the DocTypes exist (syncing them if a cache still hid them) before
+  anything refers to them, then creates the custom fields, the shipped Email Templates and the
+  default policies. If a step fails, everything the install did is undone, the site no longer lists
+  the app, and the message names the step and the command that retries it.
+
+Uninstall is the mirror of install: see `relance_app.setup.uninstall`.
+"""
+
+import click
 import frappe
+from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields as _create_custom_fields
 
+from relance_app.exceptions import RelanceInstallError
+from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
 
+APP = uninstall.APP
+
+
+# --- before_install ----------------------------------------------------------------------------
+
+
+def before_install():
+	refresh_module_map()
+	cleaned = uninstall.clean_half_install()
+	if cleaned:
+		print(_("Cleared what an earlier failed install left: Module Def {0}.").format(", ".join(cleaned)))
+
+
+def refresh_module_map():
+	"""Frappe reads the apps' modules from Redis (`app_modules`, set by the first command the site
+	ran) into `frappe.local`; a copy made before the app was on the bench lacks relance_app."""
+	frappe.cache.delete_value(["app_modules", "installed_app_modules", "all_apps", "app_hooks"])
+	frappe.setup_module_map()
+
+
+# --- after_install -----------------------------------------------------------------------------
+
+
+def install_steps():
+	return (
+		(_("DocTypes"), ensure_doctypes),
+		(_("Custom fields"), create_custom_fields),
+		(_("Email Templates"), create_email_templates),
+		(_("Default dunning policies"), create_default_policies),
+	)
+
 
 def after_install():
-	create_custom_fields()
-	create_email_templates()
-	create_default_policies()
+	for title, step in install_steps():
+		try:
+			step()
+		except Exception as error:
+			abort_install(title, error)
+	print(_("Relance installed: custom fields, Email Templates and a default policy per company."))
+
+
+def missing_doctypes() -> list[str]:
+	return [dt for dt in uninstall.app_doctypes() if not frappe.db.exists("DocType", dt)]
+
+
+def ensure_doctypes():
+	"""The app's DocTypes exist before the custom fields link to them."""
+	if not missing_doctypes():
+		return
+	from frappe.model.sync import sync_for
+
+	refresh_module_map()
+	sync_for(APP, force=True, reset_permissions=True)
+	still = missing_doctypes()
+	if still:
+		frappe.throw(
+			_("These DocTypes could not be created: {0}").format(", ".join(still)),
+			exc=RelanceInstallError,
+			title=_("Relance not installed"),
+		)
 
 
 def create_custom_fields():
 	_create_custom_fields(CUSTOM_FIELDS, update=True)
 
 
-def delete_custom_fields():
-	for doctype, fields in CUSTOM_FIELDS.items():
-		for field in fields:
-			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
-			if name:
-				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
-		frappe.clear_cache(doctype=doctype)
+def retry_command(site: str | None = None) -> str:
+	return f"bench --site {site or frappe.local.site} install-app {APP}"
 
 
-def before_uninstall():
-	delete_custom_fields()
+def failure_message(step: str, error: Exception, undone: bool, site: str | None = None) -> str:
+	cause = str(error) or error.__class__.__name__
+	site = site or frappe.local.site
+	if undone:
+		return _(
+			"Relance is not installed: the step '{0}' failed ({1}). What the install had done is undone and the site no longer lists relance_app. Fix the cause, then run: {2}"
+		).format(step, cause, retry_command(site))
+	return _(
+		"Relance is not installed: the step '{0}' failed ({1}), and undoing the install failed too. Run: bench --site {2} uninstall-app relance_app --yes, then: {3}"
+	).format(step, cause, site, retry_command(site))
+
+
+def abort_install(step: str, error: Exception):
+	"""Undo the install (Frappe has already committed the DocTypes and the installed apps list), so
+	the site never lists relance_app without its DocTypes; then say what failed and how to retry."""
+	frappe.db.rollback()
+	try:
+		undo_install()
+		undone = True
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=_("Relance: undoing a failed install"))
+		frappe.db.commit()  # nosemgrep: keep the error log of a failed install
+		undone = False
+	message = failure_message(step, error, undone)
+	click.secho(message, fg="bright_red")
+	frappe.throw(message, exc=RelanceInstallError, title=_("Relance not installed"))
+
+
+def undo_install():
+	from frappe.installer import _delete_doctypes, _delete_modules, remove_from_installed_apps
+
+	in_uninstall = frappe.flags.in_uninstall
+	frappe.flags.in_uninstall = True  # never delete controller files, even in developer mode
+	try:
+		module_names = frappe.get_all("Module Def", filters={"app_name": APP}, pluck="name")
+		_delete_doctypes(_delete_modules(module_names, dry_run=False), dry_run=False)
+		remove_from_installed_apps(APP)
+		uninstall.remove_footprint()
+		frappe.db.commit()  # nosemgrep: the install command rolls back on error; the undo must stay
+	finally:
+		frappe.flags.in_uninstall = in_uninstall
+	frappe.clear_cache()
+
+
+# --- uninstall ---------------------------------------------------------------------------------
+
+
+def after_uninstall():
+	uninstall.after_uninstall()
