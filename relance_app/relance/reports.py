@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import frappe
 from frappe import _
@@ -33,7 +34,7 @@ SENT_STATUSES = ("Queued", "Sent")
 LAST_STATUSES = ("Queued", "Sent", "Failed", "Awaiting Approval")
 
 
-def procedure_label(code: str) -> str:
+def procedure_labels() -> dict[str, str]:
 	return {
 		G.EXCLUDED: _("Excluded"),
 		G.PAID: _("Paid"),
@@ -45,7 +46,7 @@ def procedure_label(code: str) -> str:
 		G.SCHEDULED: _("Scheduled"),
 		G.COMPLETED: _("Stages Completed"),
 		G.NO_POLICY: _("No Policy"),
-	}.get(code, code)
+	}
 
 
 def bucket_label(key: str) -> str:
@@ -209,6 +210,7 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 
 	log = frappe.qb.DocType("Relance Log")
 	logs = defaultdict(list)
+	# tuples, not dicts: the largest result (every log of every invoice listed)
 	for r in (
 		frappe.qb.from_(log)
 		.join(si)
@@ -223,25 +225,26 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 			log.attempts,
 			log.channel,
 			log.dunning,
-			log.dunning_policy,
 		)
 		.where(where)
 		.orderby(log.relance_date)
 		.orderby(log.creation)
-		.run(as_dict=True)
+		.run()
 	):
-		logs[r.sales_invoice].append(r)
+		logs[r[0]].append(RegisterLog(*r[1:]))
 
 	cache.clear()
 	policies = load_policies()
 	resolver = PolicyResolver(policies)
+	labels = procedure_labels()
 	out = []
 	for r in rows:
 		info = resolver.resolve(r.company, r.dunning_policy, r.customer_group)
-		row_logs = [x for x in logs.get(r.name, ()) if x.stage_name != THANK_YOU_STAGE]
-		out.append(
-			_register_row(r, info, row_logs, logs.get(r.name, ()), schedules.get(r.name), as_of, with_next)
-		)
+		all_logs = logs.get(r.name, ())
+		row_logs = [x for x in all_logs if x.stage_name != THANK_YOU_STAGE]
+		row = _register_row(r, info, row_logs, all_logs, schedules.get(r.name), as_of, with_next)
+		row.procedure_label = labels.get(row.procedure, row.procedure)
+		out.append(row)
 
 	stage, proc, policy = filters.get("stage"), filters.get("procedure"), filters.get("dunning_policy")
 	if stage:
@@ -320,12 +323,20 @@ def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next:
 		next_stage=next_stage,
 		next_date=next_date,
 		procedure=code,
-		procedure_label=procedure_label(code),
 		procedure_detail=detail,
 		hold_until=r.relance_hold_until if state.hold_active else None,
 		relances_sent=len(sent),
 		dunning_policy=info.name if info else None,
 	)
+
+
+class RegisterLog(NamedTuple):
+	stage_name: str
+	status: str
+	relance_date: date
+	attempts: int
+	channel: str | None
+	dunning: str | None
 
 
 def stage_order(policies=None) -> dict[str, tuple[int, int]]:
