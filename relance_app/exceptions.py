@@ -21,3 +21,11 @@ class RelanceSettingsError(frappe.ValidationError):
 
 class RelanceInstallError(frappe.ValidationError):
 	pass
+
+
+class InvalidArgumentError(frappe.ValidationError):
+	"""An argument of a whitelisted method that cannot be read or is out of bounds."""
+
+
+class InvalidLegalRateError(frappe.ValidationError):
+	pass

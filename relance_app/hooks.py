@@ -49,6 +49,8 @@ scheduler_events = {
 		"relance_app.relance.run.scheduled_run",
 		"relance_app.relance.run.sync_email_statuses",
 	],
+	# a ToDo for the Accounts Managers when a semester has no legal late-payment rates
+	"daily": ["relance_app.relance.legal_rates.remind_missing_rates"],
 }
 
 # Timeline

@@ -22,6 +22,7 @@ from relance_app.exceptions import RelanceInstallError
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
+from relance_app.setup.legal_rates import create_legal_rates
 
 APP = uninstall.APP
 
@@ -51,6 +52,7 @@ def install_steps():
 		(_("DocTypes"), ensure_doctypes),
 		(_("Custom fields"), create_custom_fields),
 		(_("Email Templates"), create_email_templates),
+		(_("Legal late-payment rates"), create_legal_rates),
 		(_("Default dunning policies"), create_default_policies),
 	)
 

@@ -6,9 +6,10 @@ Used at send time, for previews and for the letter print format; never during se
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import frappe
-from frappe.query_builder.functions import Max
+from frappe.query_builder.functions import Max, Sum
 from frappe.utils import add_days, cint, get_url, getdate
 
 from relance_app.engine.context import (
@@ -22,9 +23,10 @@ from relance_app.engine.context import (
 	payment_behaviour,
 )
 from relance_app.engine.decide import effective_due
-from relance_app.engine.models import InvoiceFacts, Policy, Stage
-from relance_app.engine.penalties import compute_penalties
+from relance_app.engine.models import InvoiceFacts, Payment, Penalties, Policy, Stage
+from relance_app.engine.penalties import compute_penalties, to_decimal
 from relance_app.relance.cache import memo
+from relance_app.relance.legal_rates import rate_table
 
 TUTOIEMENT = "Tutoiement"
 
@@ -165,10 +167,58 @@ def _customer_tone(customer: str, policy_doc, as_of: date) -> str:
 	)
 
 
+def invoice_payments(facts: InvoiceFacts, due_date: date) -> tuple[Payment, ...]:
+	"""What lowered the invoice's outstanding after `due_date` (payments, credit notes, journal
+	entries), per day, from the Payment Ledger, in the receivable account's currency when it is the
+	invoice's. None for an invoice with several instalments: which instalment a payment settled is not
+	known, so its interest runs on what is due now (as before)."""
+	if len(facts.payment_schedule) > 1:
+		return ()
+	return memo(("payments", facts.name, due_date), lambda: _invoice_payments(facts, due_date))
+
+
+def _invoice_payments(facts: InvoiceFacts, due_date: date) -> tuple[Payment, ...]:
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	rows = (
+		frappe.qb.from_(ple)
+		.select(ple.posting_date, Sum(ple.amount_in_account_currency).as_("amount"))
+		.where(
+			(ple.against_voucher_type == "Sales Invoice")
+			& (ple.against_voucher_no == facts.name)
+			& (ple.voucher_no != facts.name)
+			& (ple.delinked == 0)
+			& (ple.account_currency == facts.currency)
+			& (ple.posting_date > due_date)
+		)
+		.groupby(ple.posting_date)
+		.run(as_dict=True)
+	)
+	return tuple(
+		Payment(getdate(r.posting_date), -to_decimal(r.amount)) for r in rows if to_decimal(r.amount) < 0
+	)
+
+
+def invoice_penalties(facts: InvoiceFacts, policy: Policy, as_of: date) -> tuple[date, Decimal, Penalties]:
+	"""(due date, amount chased, penalties on `as_of`): the policy's basis, the rates by semester,
+	the payments made since the due date."""
+	due, amount = effective_due(facts, as_of)
+	penalties = compute_penalties(
+		policy,
+		amount,
+		due,
+		as_of,
+		facts.customer_type,
+		facts.currency,
+		rates=rate_table(),
+		payments=invoice_payments(facts, due),
+	)
+	return due, amount, penalties
+
+
 def invoice_data(
 	facts: InvoiceFacts, policy: Policy, as_of: date, payment_terms: str | None = None
 ) -> InvoiceData:
-	due, amount = effective_due(facts, as_of)
+	due, amount, penalties = invoice_penalties(facts, policy, as_of)
 	return InvoiceData(
 		name=facts.name,
 		posting_date=facts.posting_date,
@@ -181,7 +231,7 @@ def invoice_data(
 		pay_link=pay_link(facts.name),
 		payment_terms=payment_terms or "",
 		history=facts.history,
-		penalties=compute_penalties(policy, amount, due, as_of, facts.customer_type, facts.currency),
+		penalties=penalties,
 	)
 
 

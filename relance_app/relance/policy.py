@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from frappe.utils import cint
 
-from relance_app.engine.models import Policy, Stage
+from relance_app.engine.models import CONTRACTUAL_RATE, Policy, Stage
 from relance_app.engine.penalties import to_decimal
 from relance_app.engine.templates import TemplateVariant
 
@@ -30,6 +30,7 @@ def policy_from_doc(doc) -> Policy:
 		min_days_between=cint(doc.min_days_between),
 		tolerance=to_decimal(doc.tolerance or 0),
 		late_interest_rate=to_decimal(doc.late_interest_rate or 0),
+		interest_basis=doc.get("interest_rate_basis") or CONTRACTUAL_RATE,
 		fixed_indemnity=to_decimal(doc.fixed_indemnity or 0),
 		indemnity_currency=doc.indemnity_currency or "EUR",
 		indemnity_b2b_only=bool(cint(doc.indemnity_b2b_only)),

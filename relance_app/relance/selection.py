@@ -16,7 +16,14 @@ import frappe
 from frappe.query_builder import Criterion
 from frappe.utils import cint, getdate
 
-from relance_app.engine.models import HistoryEntry, Instalment, InvoiceFacts, Policy, Stage
+from relance_app.engine.models import (
+	CONTRACTUAL_RATE,
+	HistoryEntry,
+	Instalment,
+	InvoiceFacts,
+	Policy,
+	Stage,
+)
 from relance_app.engine.penalties import to_decimal
 
 THANK_YOU_STAGE = "__thank_you__"
@@ -56,6 +63,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 			"min_days_between",
 			"tolerance",
 			"late_interest_rate",
+			"interest_rate_basis",
 			"fixed_indemnity",
 			"indemnity_currency",
 			"indemnity_b2b_only",
@@ -104,6 +112,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 			min_days_between=cint(r.min_days_between),
 			tolerance=to_decimal(r.tolerance or 0),
 			late_interest_rate=to_decimal(r.late_interest_rate or 0),
+			interest_basis=r.interest_rate_basis or CONTRACTUAL_RATE,
 			fixed_indemnity=to_decimal(r.fixed_indemnity or 0),
 			indemnity_currency=r.indemnity_currency or "EUR",
 			indemnity_b2b_only=bool(r.indemnity_b2b_only),

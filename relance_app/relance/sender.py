@@ -33,11 +33,16 @@ from relance_app.engine.models import (
 	HistoryEntry,
 	Stage,
 )
-from relance_app.engine.penalties import compute_penalties
 from relance_app.engine.templates import pick_template
 from relance_app.relance import cache
 from relance_app.relance.business_days import company_calendar, shift_to_business_day
-from relance_app.relance.context import customer_info, customer_language, customer_tone, message_context
+from relance_app.relance.context import (
+	customer_info,
+	customer_language,
+	customer_tone,
+	invoice_penalties,
+	message_context,
+)
 from relance_app.relance.policy import variants_from_doc
 from relance_app.relance.selection import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
 from relance_app.relance.templating import render
@@ -138,7 +143,7 @@ def act(acting, policy_doc, as_of: date, run_id: str | None = None, approved: di
 	if outcome != NO_RECIPIENT:
 		for candidate, s in acting:
 			if s.create_dunning:
-				create_dunning(candidate, s, policy_doc)
+				create_dunning(candidate, s, policy_doc, as_of)
 			update_next(candidate, s, as_of, status="Sent")
 	return outcome
 
@@ -189,10 +194,7 @@ def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: s
 	row means the stage was already acted on: DuplicateEntryError, the unit is rolled back."""
 	facts = candidate.facts
 	stage_name = stage.stage_name if stage else THANK_YOU_STAGE
-	due, amount = effective_due(facts, as_of)
-	penalties = compute_penalties(
-		candidate.policy.policy, amount, due, as_of, facts.customer_type, facts.currency
-	)
+	due, amount, penalties = invoice_penalties(facts, candidate.policy.policy, as_of)
 	data = {
 		"sales_invoice": facts.name,
 		"customer": facts.customer,
@@ -694,7 +696,7 @@ def phone_task(acting, policy_doc, as_of: date) -> str:
 	return "sent"
 
 
-def create_dunning(candidate: Candidate, stage: Stage, policy_doc) -> str | None:
+def create_dunning(candidate: Candidate, stage: Stage, policy_doc, as_of: date | None = None) -> str | None:
 	"""ERPNext's own Dunning (draft) so fees and interest reach the accounts."""
 	from erpnext.accounts.doctype.sales_invoice.sales_invoice import create_dunning as make_dunning
 
@@ -703,7 +705,9 @@ def create_dunning(candidate: Candidate, stage: Stage, policy_doc) -> str | None
 	dunning = make_dunning(candidate.facts.name, ignore_permissions=True)
 	if dunning_type:
 		dunning.dunning_type = dunning_type
-	dunning.rate_of_interest = float(candidate.policy.policy.late_interest_rate)
+	# ERPNext's Dunning takes one rate: the one in force on the relance day (by semester on the legal basis)
+	penalties = invoice_penalties(candidate.facts, candidate.policy.policy, as_of or getdate())[2]
+	dunning.rate_of_interest = float(penalties.rate)
 	dunning.flags.ignore_permissions = True
 	dunning.insert()
 	log = candidate.logs.get(stage.stage_name)

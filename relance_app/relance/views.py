@@ -198,6 +198,8 @@ def preview_next(sales_invoice: str) -> dict:
 		"channel": stage.channel,
 		"requires_approval": stage.requires_approval,
 	}
+	if stage.include_penalties:
+		out["penalties"] = penalties_summary(candidate, getdate(when or as_of))
 	if stage.channel in ("Email", "Email and Letter"):
 		parts = email_parts([(candidate, stage)], stage, policy_doc, getdate(when or as_of), preview=True)
 		out.update(
@@ -210,6 +212,38 @@ def preview_next(sales_invoice: str) -> dict:
 				"recipients": recipients_for([candidate]),
 				"attachments": [a.get("name") or a.get("fname") for a in parts["attachments"]],
 			}
+		)
+	return out
+
+
+def penalties_summary(candidate, as_of) -> dict:
+	"""The interest of the invoice on `as_of`, with the rate of every period, for the preview."""
+	from relance_app.engine.context import rates_text
+	from relance_app.relance.context import invoice_penalties
+
+	_due, _amount, p = invoice_penalties(candidate.facts, candidate.policy.policy, as_of)
+	out = {
+		"interest": float(p.interest),
+		"indemnity": float(p.indemnity),
+		"currency": p.currency,
+		"basis": p.basis,
+		"rates": rates_text(p, frappe.local.lang or "en", p.currency),
+		"lines": [
+			{
+				"from": str(line.start),
+				"to": str(line.end),
+				"days": line.days,
+				"base": float(line.base),
+				"rate": float(line.rate),
+				"amount": float(line.amount),
+				"assumed": line.assumed,
+			}
+			for line in p.lines
+		],
+	}
+	if p.assumed:
+		out["warning"] = _(
+			"A semester of this period has no legal rate yet: the latest known rate was used. Enter it in Relance Legal Rate."
 		)
 	return out
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import frappe
 from frappe import _
 
+from relance_app.engine.models import LEGAL_RATE
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "relance"
 
 # The French practice of the seeds: pré-relance J-5, relance 1 J+5, relance 2 J+15, relance 3 J+30
@@ -106,6 +108,8 @@ def create_default_policy(company: str) -> str | None:
 			"is_default": 0 if has_default else 1,
 			"min_days_between": 7,
 			"pause_on_reply": 1,
+			# L441-10: each semester's ECB rate + 10 points (Relance Legal Rate)
+			"interest_rate_basis": LEGAL_RATE,
 			"indemnity_currency": "EUR",
 			"send_thank_you": 1,
 			"thank_you_template": template_name("thank_you"),

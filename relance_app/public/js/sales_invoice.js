@@ -129,5 +129,15 @@ relance_app.show_preview = function (p) {
 		   <p><b>${__("Attachments")}:</b> ${esc((p.attachments || []).join(", "))}</p>
 		   <div class="relance-preview-body" style="border:1px solid var(--border-color);padding:12px;border-radius:6px">${p.body}</div>`
 		: "";
-	frappe.msgprint({ title: __("Next Relance (nothing sent)"), message: header + email, wide: true });
+	const pen = p.penalties;
+	const penalties = pen
+		? `<p><b>${__("Late-payment interest")}:</b> ${format_currency(pen.interest, pen.currency)} (${esc(
+				pen.rates
+		  )})</p>${pen.warning ? `<p class="text-warning">${esc(pen.warning)}</p>` : ""}`
+		: "";
+	frappe.msgprint({
+		title: __("Next Relance (nothing sent)"),
+		message: header + penalties + email,
+		wide: true,
+	});
 };

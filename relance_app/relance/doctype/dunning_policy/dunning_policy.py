@@ -4,9 +4,10 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint
+from frappe.utils import cint, flt
 
 from relance_app.engine.context import sample_context
+from relance_app.engine.penalties import to_decimal
 from relance_app.engine.validation import validate_policy
 from relance_app.exceptions import InvalidPolicyError
 from relance_app.relance.policy import policy_from_doc, stage_from_row
@@ -16,6 +17,7 @@ from relance_app.relance.templating import check_template
 class DunningPolicy(Document):
 	def validate(self):
 		self.validate_rules()
+		self.validate_interest_rate()
 		self.validate_variants()
 		self.validate_customer_group()
 		self.validate_templates()
@@ -33,6 +35,32 @@ class DunningPolicy(Document):
 				for issue in issues
 			]
 			frappe.throw(messages, InvalidPolicyError, title=_("Invalid Dunning Policy"), as_list=True)
+
+	def validate_interest_rate(self):
+		"""A contractual rate may not be below three times the taux de l'intérêt légal in force for the
+		current semester (Code de commerce L441-10)."""
+		from relance_app.engine.models import CONTRACTUAL_RATE
+		from relance_app.relance.legal_rates import legal_floor
+
+		if self.interest_rate_basis != CONTRACTUAL_RATE:
+			return
+		found = legal_floor()
+		if not found:
+			return
+		floor, row, _assumed = found
+		if to_decimal(self.late_interest_rate or 0) < floor:
+			frappe.throw(
+				_(
+					"The contractual late-interest rate of {0} % is below the legal floor of {1} %: three times the legal interest rate of {2} % of the semester starting on {3} (Code de commerce L441-10). Use at least {1} % or the legal rate basis."
+				).format(
+					flt(self.late_interest_rate),
+					f"{floor.normalize():f}",
+					f"{row.legal_interest_rate.normalize():f}",
+					frappe.format(row.start, "Date"),
+				),
+				InvalidPolicyError,
+				title=_("Late-Interest Rate Too Low"),
+			)
 
 	def validate_variants(self):
 		names = {(row.stage_name or "").strip() for row in self.stages}
