@@ -7,49 +7,28 @@ from frappe import _
 from frappe.utils import getdate, today
 
 from relance_app.exceptions import InvalidHoldError
+from relance_app.relance import args
 from relance_app.setup.custom_fields import HOLD_REASONS
 
 MANAGER = "Accounts Manager"
 PAYMENT_PROMISE = "Payment Promise"
-
-
-def _require_manager():
-	if MANAGER not in frappe.get_roles() and "System Manager" not in frappe.get_roles():
-		frappe.throw(
-			_("Only an Accounts Manager can do this."), frappe.PermissionError, title=_("Not Permitted")
-		)
-
-
-def _require_invoice(sales_invoice: str, ptype: str = "read"):
-	if not sales_invoice or not frappe.db.exists("Sales Invoice", sales_invoice):
-		frappe.throw(
-			_("Sales Invoice {0} does not exist.").format(sales_invoice),
-			frappe.DoesNotExistError,
-			title=_("Invalid Sales Invoice"),
-		)
-	if not frappe.has_permission("Sales Invoice", ptype, sales_invoice):
-		frappe.throw(
-			_("You are not allowed to change the relance of {0}.").format(sales_invoice)
-			if ptype != "read"
-			else _("You are not allowed to see Sales Invoice {0}.").format(sales_invoice),
-			frappe.PermissionError,
-			title=_("Not Permitted"),
-		)
+# the simulation's calendar covers at most two years: beyond, it is cut there and the caller is told
+SIMULATION_MAX_DAYS = 730
+PAGE_MAX = 500
 
 
 @frappe.whitelist(methods=["POST", "GET"])
+@args.checked(roles=args.MANAGERS, as_of=args.Date(required=False), dry_run=args.Bool())
 def run_dunning(as_of=None, dry_run=False) -> dict:
 	"""Run the dunning for `as_of` (YYYY-MM-DD, default today); `dry_run` changes nothing and returns
 	the planned actions."""
 	from relance_app.relance.run import run_dunning as _run
 
-	_require_manager()
-	dry_run = frappe.utils.sbool(dry_run)
 	if not dry_run and frappe.request and frappe.request.method != "POST":
 		frappe.throw(
 			_("A real run must be a POST request."), frappe.PermissionError, title=_("Not Permitted")
 		)
-	return _run(as_of=getdate(as_of) if as_of else None, dry_run=dry_run)
+	return _run(as_of=as_of, dry_run=dry_run)
 
 
 def _set_hold_fields(sales_invoice: str, values: dict):
@@ -73,18 +52,22 @@ def _set_hold_fields(sales_invoice: str, values: dict):
 
 
 @frappe.whitelist(methods=["POST"])
+@args.checked(
+	sales_invoice=args.Doc("Sales Invoice", perm="write"),
+	reason=args.Text(required=True, max_length=140),
+	until=args.Date(required=False),
+)
 def set_hold(sales_invoice: str, reason: str, until=None) -> dict:
 	"""Pause the relance of an invoice (dispute, promise, reply, other), until a date or until resumed."""
-	_require_invoice(sales_invoice, "write")
 	if reason not in HOLD_REASONS:
 		frappe.throw(
 			_("Unknown hold reason {0}; choose one of {1}.").format(
-				reason, ", ".join(_(r) for r in HOLD_REASONS)
+				args.shown(reason), ", ".join(_(r) for r in HOLD_REASONS)
 			),
 			InvalidHoldError,
 			title=_("Invalid Hold Reason"),
 		)
-	if until and getdate(until) < getdate(today()):
+	if until and until < getdate(today()):
 		frappe.throw(
 			_("The hold cannot end in the past ({0}).").format(frappe.format(until, "Date")),
 			InvalidHoldError,
@@ -95,7 +78,7 @@ def set_hold(sales_invoice: str, reason: str, until=None) -> dict:
 		{
 			"relance_hold": 1,
 			"relance_hold_reason": reason,
-			"relance_hold_until": getdate(until) if until else None,
+			"relance_hold_until": until,
 		},
 	)
 	doc.add_comment(
@@ -104,13 +87,18 @@ def set_hold(sales_invoice: str, reason: str, until=None) -> dict:
 			_(reason), _(" until {0}").format(frappe.format(until, "Date")) if until else ""
 		),
 	)
-	return {"sales_invoice": sales_invoice, "relance_hold": 1, "reason": reason, "until": until}
+	return {
+		"sales_invoice": sales_invoice,
+		"relance_hold": 1,
+		"reason": reason,
+		"until": str(until) if until else None,
+	}
 
 
 @frappe.whitelist(methods=["POST"])
+@args.checked(sales_invoice=args.Doc("Sales Invoice", perm="write"))
 def release_hold(sales_invoice: str) -> dict:
 	"""Resume the relance of an invoice."""
-	_require_invoice(sales_invoice, "write")
 	doc = _set_hold_fields(
 		sales_invoice, {"relance_hold": 0, "relance_hold_reason": None, "relance_hold_until": None}
 	)
@@ -119,47 +107,42 @@ def release_hold(sales_invoice: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@args.checked(
+	sales_invoice=args.Doc("Sales Invoice", perm="write"),
+	promised_date=args.Date(required=True),
+)
 def record_payment_promise(sales_invoice: str, promised_date) -> dict:
 	"""The customer promised to pay by `promised_date`: no relance until then."""
-	if not promised_date:
-		frappe.throw(
-			_("A payment promise needs the promised date."),
-			InvalidHoldError,
-			title=_("Promised Date Missing"),
-		)
 	return set_hold(sales_invoice, PAYMENT_PROMISE, promised_date)
 
 
 @frappe.whitelist()
+@args.checked(
+	customer=args.Doc("Customer", required=False),
+	sales_invoice=args.Doc("Sales Invoice", required=False),
+	start=args.Int(maximum=10**7),
+	page_length=args.Int(minimum=1, maximum=PAGE_MAX),
+)
 def get_timeline(customer=None, sales_invoice=None, start: int = 0, page_length: int = 500) -> list[dict]:
 	"""Every relance of a customer (across its invoices) or of one invoice, newest first; only the
 	invoices the user may read."""
 	from relance_app.relance.timeline import get_timeline as _timeline
 
 	if not customer and not sales_invoice:
-		frappe.throw(_("Give a customer or a sales invoice."), title=_("Missing Argument"))
-	if sales_invoice:
-		_require_invoice(sales_invoice)
-	elif not frappe.has_permission("Customer", "read", customer):
 		frappe.throw(
-			_("You are not allowed to see Customer {0}.").format(customer),
-			frappe.PermissionError,
-			title=_("Not Permitted"),
+			_("Give a customer or a sales invoice."), args.InvalidArgumentError, title=_("Missing Argument")
 		)
-	return _timeline(
-		customer=customer, sales_invoice=sales_invoice, start=int(start), page_length=int(page_length)
-	)
+	return _timeline(customer=customer, sales_invoice=sales_invoice, start=start, page_length=page_length)
 
 
 @frappe.whitelist(methods=["POST"])
+@args.checked(roles=args.MANAGERS, names=args.DocList("Relance Log"))
 def approve_relances(names) -> dict:
 	"""Approve relances awaiting approval: each is sent through the same exactly-once path."""
 	from relance_app.relance.sender import approve_log
 
-	_require_manager()
-	names = frappe.parse_json(names) if isinstance(names, str) else names
 	outcomes: dict[str, str] = {}
-	for name in names or []:
+	for name in names:
 		try:
 			outcomes[name] = approve_log(name, getdate(today()))
 			frappe.db.commit()  # nosemgrep: one transaction per approved relance
@@ -173,12 +156,11 @@ def approve_relances(names) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@args.checked(roles=args.MANAGERS, names=args.DocList("Relance Log"), reason=args.Text(max_length=1000))
 def cancel_relances(names, reason=None) -> dict:
 	"""Refuse relances awaiting approval: they are marked Cancelled and never sent."""
-	_require_manager()
-	names = frappe.parse_json(names) if isinstance(names, str) else names
 	done = {}
-	for name in names or []:
+	for name in names:
 		status = frappe.db.get_value("Relance Log", name, "status")
 		if status == "Awaiting Approval":
 			frappe.db.set_value(
@@ -196,46 +178,43 @@ def cancel_relances(names, reason=None) -> dict:
 
 
 @frappe.whitelist()
+@args.checked(sales_invoice=args.Doc("Sales Invoice"))
 def get_invoice_relance(sales_invoice: str) -> dict:
 	"""Where the relance of an invoice stands, for the form: status line, next step, its timeline."""
 	from relance_app.relance.views import invoice_summary
 
-	_require_invoice(sales_invoice)
 	return invoice_summary(sales_invoice)
 
 
 @frappe.whitelist()
+@args.checked(
+	customer=args.Doc("Customer"),
+	start=args.Int(maximum=10**7),
+	page_length=args.Int(minimum=1, maximum=PAGE_MAX),
+)
 def get_customer_relances(customer: str, start: int = 0, page_length: int = 200) -> dict:
 	"""The Customer form's "Relances" panel: a summary and the relances grouped by invoice."""
 	from relance_app.relance.views import customer_panel
 
-	if not frappe.has_permission("Customer", "read", customer):
-		frappe.throw(
-			_("You are not allowed to see Customer {0}.").format(customer),
-			frappe.PermissionError,
-			title=_("Not Permitted"),
-		)
-	return customer_panel(customer, int(start), int(page_length))
+	return customer_panel(customer, start, page_length)
 
 
 @frappe.whitelist()
+@args.checked(sales_invoice=args.Doc("Sales Invoice"))
 def preview_next_relance(sales_invoice: str) -> dict:
 	"""The next relance of an invoice, rendered (subject, body, recipients, attachments); nothing sent."""
 	from relance_app.relance.views import preview_next
 
-	_require_invoice(sales_invoice)
 	return preview_next(sales_invoice)
 
 
 @frappe.whitelist(methods=["POST"])
+@args.checked(roles=args.ACCOUNTS, sales_invoice=args.Doc("Sales Invoice", perm="write"))
 def send_next_relance_now(sales_invoice: str) -> dict:
 	"""Send the invoice's next relance now, through the scheduler's exactly-once path."""
 	from relance_app.relance.sender import process_units
 	from relance_app.relance.views import next_unit
 
-	_require_invoice(sales_invoice, "write")
-	if not (set(frappe.get_roles()) & {MANAGER, "Accounts User", "System Manager"}):
-		frappe.throw(_("Not permitted."), frappe.PermissionError, title=_("Not Permitted"))
 	unit, as_of = next_unit(sales_invoice, today_only=False)
 	if not unit:
 		frappe.throw(_("No relance is due for {0} now.").format(sales_invoice), title=_("Nothing to Send"))
@@ -244,10 +223,18 @@ def send_next_relance_now(sales_invoice: str) -> dict:
 
 
 @frappe.whitelist()
+@args.checked(
+	dunning_policy=args.Doc("Dunning Policy"),
+	days=args.Int(
+		minimum=1,
+		maximum=SIMULATION_MAX_DAYS,
+		cap=True,
+		cap_message=lambda: _("The simulation covers at most {1} days (two years); {2} days were asked."),
+	),
+)
 def simulate_policy(dunning_policy: str, days: int = 60) -> dict:
-	"""What today's run would do for this policy, and the calendar of relances for the next days."""
+	"""What today's run would do for this policy, and the calendar of relances for the next days (at
+	most two years)."""
 	from relance_app.relance.views import simulate
 
-	if not frappe.has_permission("Dunning Policy", "read", dunning_policy):
-		frappe.throw(_("Not permitted."), frappe.PermissionError, title=_("Not Permitted"))
-	return simulate(dunning_policy, int(days))
+	return simulate(dunning_policy, days)
