@@ -200,9 +200,17 @@ class TestReports(RelanceRunCase):
 		med = cells[(company(), "EUR", "Mise en demeure")]
 		self.assertEqual((med["count_31_60"], med["amount_31_60"]), (1, 700))
 		self.assertEqual([r["stage"] for r in data], ["-", "Relance 1", "Mise en demeure"])  # policy order
-		self.assertEqual(chart["data"]["labels"], ["No relance yet", "Relance 1", "Mise en demeure"])
-		self.assertEqual(chart["data"]["datasets"][0]["values"], [1000, 0, 0])  # not due
-		self.assertEqual(chart["data"]["datasets"][2]["values"], [500, 0, 700])  # 31-60 days
+		self.assertEqual(
+			chart["data"]["labels"], ["Not due", "1-30 days", "31-60 days", "61-90 days", "90+ days"]
+		)
+		self.assertEqual(
+			{d["name"]: d["values"] for d in chart["data"]["datasets"]},
+			{
+				"No relance yet": [1000, 250, 500, 300, 600],
+				"Relance 1": [0, 2000, 0, 0, 0],
+				"Mise en demeure": [0, 0, 700, 0, 0],
+			},
+		)
 
 		# a cell opens the register filtered on it: the same invoices
 		self.assertEqual(set(register(customer=customer, stage="-", ageing="31-60")), {inv["dispute"].name})

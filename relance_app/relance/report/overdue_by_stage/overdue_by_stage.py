@@ -112,32 +112,29 @@ def aggregate(rows) -> list[dict]:
 
 
 def chart(data, rows) -> dict | None:
-	"""Stacked bars: one bar per stage, one colour per ageing bucket; amounts when every row is in one
-	currency, else numbers of invoices (euros and pounds do not add up)."""
+	"""Stacked bars: one bar per ageing bucket, one colour per last relance stage; amounts when every row
+	is in one currency, else numbers of invoices (euros and pounds do not add up)."""
 	if not data:
 		return None
 	currencies = {r["currency"] for r in data}
 	by_amount = len(currencies) == 1
-	labels, seen = [], set()
+	stages: list[str] = []
 	for r in data:
-		if r["stage_label"] not in seen:
-			seen.add(r["stage_label"])
-			labels.append(r["stage_label"])
+		if r["stage_label"] not in stages:
+			stages.append(r["stage_label"])
 	datasets = []
-	for b in BUCKET_KEYS:
-		field = f"{'amount' if by_amount else 'count'}_{slug(b)}"
-		values = defaultdict(float)
-		for r in data:
-			values[r["stage_label"]] += r[field]
-		datasets.append({"name": bucket_label(b), "values": [round(values[label], 2) for label in labels]})
+	for stage in stages:
+		values = []
+		for b in BUCKET_KEYS:
+			field = f"{'amount' if by_amount else 'count'}_{slug(b)}"
+			values.append(round(sum(r[field] for r in data if r["stage_label"] == stage), 2))
+		datasets.append({"name": stage, "values": values})
 	return {
-		"data": {"labels": labels, "datasets": datasets},
+		"data": {"labels": [bucket_label(b) for b in BUCKET_KEYS], "datasets": datasets},
 		"type": "bar",
 		"barOptions": {"stacked": 1},
-		"colors": ["#5e64ff", "#f6c23e", "#fd7e14", "#e24c4c", "#8b0000"],
 		"fieldtype": "Currency" if by_amount else "Int",
-		"options": next(iter(currencies)) if by_amount else None,
-		"title": _("Outstanding by last relance and ageing ({0})").format(next(iter(currencies)))
+		"title": _("Outstanding by ageing and last relance ({0})").format(next(iter(currencies)))
 		if by_amount
-		else _("Invoices by last relance and ageing"),
+		else _("Invoices by ageing and last relance"),
 	}
