@@ -122,7 +122,8 @@ try {
 		.waitFor({ timeout: 30000 });
 	await page.waitForTimeout(2500); // cards and charts fill in after their own calls
 	await check("workspace shows the six cards, both charts and the report shortcuts", async () => {
-		const text = await page.locator(".layout-main-section").innerText();
+		// card titles are upper-cased by CSS, and innerText follows the CSS
+		const text = (await page.locator(".layout-main-section").innerText()).toLowerCase();
 		for (const label of [
 			"Total Overdue",
 			"Awaiting Approval",
@@ -135,7 +136,7 @@ try {
 			"Relance Register",
 			"Stage Effectiveness",
 		]) {
-			assert.ok(text.includes(label), `${label} missing`);
+			assert.ok(text.includes(label.toLowerCase()), `${label} missing`);
 		}
 		assert.equal(await page.locator(".number-widget-box").count(), 6);
 	});
@@ -147,6 +148,7 @@ try {
 		await page.locator(".dt-scrollable .dt-row").first().waitFor({ timeout: 30000 });
 		await page.waitForTimeout(1000);
 	};
+	await page.setViewportSize({ width: 1680, height: 1000 });
 	await report("Relance Register", `?customer=${encodeURIComponent(fixture.customer)}`);
 	await check("register lists the customer's invoices with last and next relance", async () => {
 		const text = await page.locator(".report-wrapper").innerText();

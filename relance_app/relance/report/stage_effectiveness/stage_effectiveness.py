@@ -406,6 +406,8 @@ def message() -> str:
 
 
 def chart(rows: list[dict]) -> dict | None:
+	# only the rows with something to measure: a policy with no relance in the period has no bar
+	rows = [r for r in rows if r.get(f"paid_{CHART_WINDOW}_pct") is not None]
 	if not rows:
 		return None
 	several = len({(r["company"], r["dunning_policy"]) for r in rows}) > 1
