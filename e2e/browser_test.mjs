@@ -169,7 +169,10 @@ try {
 		await page.locator(".dt-scrollable .dt-row").first().waitFor({ timeout: 30000 });
 	});
 
-	await report("Stage Effectiveness");
+	await report(
+		"Stage Effectiveness",
+		fixture.policy ? `?dunning_policy=${encodeURIComponent(fixture.policy)}` : ""
+	);
 	await check("stage effectiveness lists one row per stage", async () => {
 		const text = await page.locator(".report-wrapper").innerText();
 		assert.ok(text.includes("Relance 1"), "no Relance 1 row");

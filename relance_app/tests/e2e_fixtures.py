@@ -1,4 +1,5 @@
-"""Data for the browser test (e2e/browser_test.mjs): a customer with two invoices and relances.
+"""Data for the browser test (e2e/browser_test.mjs): a customer with two invoices and relances, and
+the default policy (the Stage Effectiveness screenshot shows it).
 
 bench --site SITE execute relance_app.tests.e2e_fixtures.create
 """
@@ -26,6 +27,8 @@ def create() -> str:
 	run_dunning(as_of=add_days(as_of, -24), invoice_names=names, enqueue=False)
 	run_dunning(as_of=as_of, invoice_names=names, enqueue=False)
 	frappe.db.commit()
-	out = {"customer": customer, "invoices": names}
+	from relance_app.tests.utils import default_policy
+
+	out = {"customer": customer, "invoices": names, "policy": default_policy()}
 	print(json.dumps(out))
 	return json.dumps(out)
