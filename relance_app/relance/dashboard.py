@@ -13,7 +13,7 @@ import frappe
 from frappe import _
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Sum
-from frappe.utils import add_days, flt, getdate, today
+from frappe.utils import add_days, flt, formatdate, getdate, today
 from frappe.utils.dateutils import (
 	get_dates_from_timegrain,
 	get_from_date_from_timespan,
@@ -165,7 +165,7 @@ def relances_by_stage(
 	order = stage_order()
 	stages = sorted(counts, key=lambda s: (order.get(s, (10**6, 0)), s))
 	return {
-		"labels": [frappe.format(getdate(e), "Date") for e in ends],
+		"labels": [formatdate(e, "dd/MM") for e in ends],
 		"datasets": [{"name": s, "values": counts[s]} for s in stages]
 		or [{"name": _("Relances"), "values": [0] * len(ends)}],
 		"type": "bar",
