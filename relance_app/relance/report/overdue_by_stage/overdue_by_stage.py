@@ -4,8 +4,6 @@ filtered on it."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from frappe import _
 from frappe.utils import flt
 
@@ -83,7 +81,8 @@ def aggregate(rows) -> list[dict]:
 		key = (r.company, r.party_account_currency, stage)
 		cell = cells.get(key)
 		if cell is None:
-			cell = cells[key] = defaultdict(float)
+			cell = cells[key] = {f"count_{slug(b)}": 0 for b in (*BUCKET_KEYS, "total")}
+			cell.update({f"amount_{slug(b)}": 0.0 for b in (*BUCKET_KEYS, "total")})
 			cell.update(
 				company=r.company,
 				currency=r.party_account_currency,
@@ -101,14 +100,7 @@ def aggregate(rows) -> list[dict]:
 		rank = (-1, -1) if stage == NO_RELANCE else order.get(stage, (10**6, 0))
 		return (company, currency, rank, stage)
 
-	out = []
-	for _key, cell in sorted(cells.items(), key=sort_key):
-		row = dict(cell)
-		for b in BUCKET_KEYS:
-			row.setdefault(f"count_{slug(b)}", 0)
-			row.setdefault(f"amount_{slug(b)}", 0.0)
-		out.append(row)
-	return out
+	return [cell for _key, cell in sorted(cells.items(), key=sort_key)]
 
 
 def chart(data, rows) -> dict | None:
