@@ -242,6 +242,12 @@ class TestReports(RelanceRunCase):
 		with self.assertRaises(frappe.PermissionError):
 			relance_register.execute({"company": company()})
 		self.assertEqual({r["company"] for r in overdue_by_stage.execute({})[1]}, {other})
+		# through the desk's own entry point, as the report page and the export call it
+		from frappe.desk.query_report import run as run_report
+
+		for name in ("Relance Register", "Overdue by Stage"):
+			result = run_report(name, filters={}, ignore_prepared_report=True)
+			self.assertEqual({r["company"] for r in result["result"] if isinstance(r, dict)}, {other}, name)
 		overdue = sum(flt(r.outstanding_amount) for r in everything if r.company == other and r.days_late > 0)
 		self.assertAlmostEqual(dashboard.total_overdue()["value"], overdue, places=2)
 		chart = {"timespan": "Last Month", "time_interval": "Weekly"}
