@@ -15,7 +15,10 @@
 #   MARIADB_ROOT_PASSWORD=root   ADMIN_PASSWORD=admin
 #   COUNTRY=France  CURRENCY=EUR  TIMEZONE=Europe/Paris  COMPANY="Relance Demo SARL"
 #   E2E=1                                    also install chromium and e2e/'s npm packages
-#   PORT=8000                                web server port
+#   PORT                                     web server port (default: the bench's webserver_port, which
+#                                            bench init sets to 8000, or the next free one beside
+#                                            other benches in the same folder)
+#   READY_FILE=/tmp/bench-ready              written with "BENCH SITE" once the site is served
 #   LOG_DIR=/tmp/relance-setup-logs          one log file per step
 set -uo pipefail
 
@@ -33,7 +36,8 @@ CURRENCY=${CURRENCY:-EUR}
 TIMEZONE=${TIMEZONE:-Europe/Paris}
 COMPANY=${COMPANY:-Relance Demo SARL}
 E2E=${E2E:-1}
-PORT=${PORT:-8000}
+PORT=${PORT:-}
+READY_FILE=${READY_FILE:-/tmp/bench-ready}
 LOG_DIR=${LOG_DIR:-/tmp/relance-setup-logs}
 SRC_DIR=${SRC_DIR:-$(dirname "$BENCH")/.relance-bench-src}
 BENCH_CLI_ENV=${BENCH_CLI_ENV:-$HOME/.local/share/relance-bench-cli}
@@ -146,7 +150,7 @@ bind-address = 127.0.0.1
 [mysql]
 default-character-set = utf8mb4
 "
-	if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
+	if ! printf '%s' "$want" | cmp -s - "$conf"; then
 		printf '%s' "$want" | $SUDO tee "$conf" >/dev/null
 		db_alive && restart=1
 	fi
@@ -297,7 +301,7 @@ step_site_config() {
 	# marks the site as made by this script: scripts/demo.sh refuses any other site
 	site_json_set "$conf" relance_demo_site 1 || return 1
 	site_json_set "$BENCH/sites/common_site_config.json" webserver_port "$PORT" || return 1
-	[ "$(cat "$BENCH/sites/currentsite.txt" 2>/dev/null)" = "$SITE" ] || in_bench use "$SITE" || return 1
+	site_json_set "$BENCH/sites/common_site_config.json" default_site "\"$SITE\"" || return 1 # bench use
 	if ! grep -qE "^127\.0\.0\.1[[:space:]].*[[:space:]]$SITE([[:space:]]|$)" /etc/hosts; then
 		echo "127.0.0.1	$SITE" | $SUDO tee -a /etc/hosts >/dev/null
 	fi
@@ -403,13 +407,30 @@ step_web() {
 		for _ in $(seq 1 20); do web_ok || break; sleep 0.5; done
 	fi
 	if web_ok; then
+		# on this port, serve this bench's sites, not another bench's (bench gives ports per folder)
+		local listener cwd
+		listener=$(ss -ltnpH "sport = :$PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+		cwd=$(readlink -f "/proc/$listener/cwd" 2>/dev/null)
+		if [ -n "$cwd" ] && [ "$cwd" != "$(readlink -f "$BENCH/sites")" ]; then
+			echo "port $PORT is taken by process $listener running in $cwd, not this bench: set PORT"
+			return 1
+		fi
 		note "web server already answering on :$PORT"
 		return 0
 	fi
-	# frappe's own CLI (what bench runs): as root it needs no frappe_user check
-	(cd "$BENCH/sites" && nohup setsid "$BENCH/env/bin/python" -m frappe.utils.bench_helper frappe \
-		serve --port "$PORT" --noreload >"$BENCH/logs/web.log" 2>&1 &
-	echo $! >"$pidfile")
+	# frappe's own CLI (what bench runs): as root it needs no frappe_user check. Started in a session
+	# of its own with every inherited descriptor closed, so that no caller's pipe waits on it.
+	"$BENCH/env/bin/python" - "$BENCH" "$PORT" "$pidfile" <<'EOF' || return 1
+import subprocess, sys
+bench, port, pidfile = sys.argv[1:]
+with open(f"{bench}/logs/web.log", "ab") as log:
+    p = subprocess.Popen(
+        [f"{bench}/env/bin/python", "-m", "frappe.utils.bench_helper", "frappe", "serve", "--port", port, "--noreload"],
+        cwd=f"{bench}/sites", stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True, close_fds=True,
+    )
+open(pidfile, "w").write(str(p.pid))
+EOF
 	for _ in $(seq 1 90); do web_ok && break; sleep 1; done
 	web_ok || {
 		echo "web server not answering; see $BENCH/logs/web.log"
@@ -424,8 +445,8 @@ step_check_site() {
 		echo "http://$SITE:$PORT/assets/relance_app/js/relance_common.js answered $code"
 		return 1
 	}
-	echo "$BENCH $SITE" >/tmp/bench-ready
-	note "http://$SITE:$PORT serves relance_app; wrote /tmp/bench-ready"
+	echo "$BENCH $SITE" >"$READY_FILE"
+	note "http://$SITE:$PORT serves relance_app; wrote $READY_FILE"
 }
 step_e2e() {
 	apt_install chromium fonts-liberation || return 1
@@ -440,6 +461,9 @@ step apt-packages step_apt
 step mariadb step_mariadb
 step bench-cli-yarn step_bench_cli
 step bench-init step_bench_init
+if [ -z "$PORT" ]; then
+	PORT=$(python3 -c "import json; print(json.load(open('$BENCH/sites/common_site_config.json')).get('webserver_port', 8000))")
+fi
 step bench-env step_bench_env
 step get-app-erpnext step_get_erpnext
 step redis step_redis
