@@ -198,9 +198,12 @@ def _invoice_payments(facts: InvoiceFacts, due_date: date) -> tuple[Payment, ...
 	)
 
 
-def invoice_penalties(facts: InvoiceFacts, policy: Policy, as_of: date) -> tuple[date, Decimal, Penalties]:
+def invoice_penalties(
+	facts: InvoiceFacts, policy: Policy, as_of: date, with_payments: bool = True
+) -> tuple[date, Decimal, Penalties]:
 	"""(due date, amount chased, penalties on `as_of`): the policy's basis, the rates by semester,
-	the payments made since the due date."""
+	the payments made since the due date (not read when the interest is not shown: `with_payments`
+	False)."""
 	due, amount = effective_due(facts, as_of)
 	penalties = compute_penalties(
 		policy,
@@ -210,15 +213,19 @@ def invoice_penalties(facts: InvoiceFacts, policy: Policy, as_of: date) -> tuple
 		facts.customer_type,
 		facts.currency,
 		rates=rate_table(),
-		payments=invoice_payments(facts, due),
+		payments=invoice_payments(facts, due) if with_payments else (),
 	)
 	return due, amount, penalties
 
 
 def invoice_data(
-	facts: InvoiceFacts, policy: Policy, as_of: date, payment_terms: str | None = None
+	facts: InvoiceFacts,
+	policy: Policy,
+	as_of: date,
+	payment_terms: str | None = None,
+	with_payments: bool = True,
 ) -> InvoiceData:
-	due, amount, penalties = invoice_penalties(facts, policy, as_of)
+	due, amount, penalties = invoice_penalties(facts, policy, as_of, with_payments)
 	return InvoiceData(
 		name=facts.name,
 		posting_date=facts.posting_date,
@@ -248,7 +255,10 @@ def message_context(
 ) -> dict:
 	"""The template context of one message about one or several invoices (selection Candidates) of
 	one customer."""
-	data = [invoice_data(c.facts, policy, as_of, c.row.get("payment_terms_template")) for c in candidates]
+	data = [
+		invoice_data(c.facts, policy, as_of, c.row.get("payment_terms_template"), stage.include_penalties)
+		for c in candidates
+	]
 	first = candidates[0].row
 	customer = customer_info(first)
 	company = first.company

@@ -194,7 +194,8 @@ def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: s
 	row means the stage was already acted on: DuplicateEntryError, the unit is rolled back."""
 	facts = candidate.facts
 	stage_name = stage.stage_name if stage else THANK_YOU_STAGE
-	due, amount, penalties = invoice_penalties(facts, candidate.policy.policy, as_of)
+	with_penalties = bool(stage and stage.include_penalties)
+	due, amount, penalties = invoice_penalties(facts, candidate.policy.policy, as_of, with_penalties)
 	data = {
 		"sales_invoice": facts.name,
 		"customer": facts.customer,
@@ -209,8 +210,8 @@ def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: s
 		"currency": facts.currency,
 		"outstanding_amount": facts.outstanding,
 		"amount_due": amount,
-		"late_interest": penalties.interest if stage and stage.include_penalties else 0,
-		"fixed_indemnity": penalties.indemnity if stage and stage.include_penalties else 0,
+		"late_interest": penalties.interest if with_penalties else 0,
+		"fixed_indemnity": penalties.indemnity if with_penalties else 0,
 		"indemnity_currency": penalties.indemnity_currency,
 		"test_mode": cint(frappe.db.get_single_value("Relance Settings", "test_mode")),
 	}
