@@ -262,3 +262,18 @@ class TestInterestBySemester(FrappeTestCase):
 			self.assertIn(x["amount_formatted"], html)
 			self.assertIn(f"du {x['start']} au {x['end']}", html)
 		self.assertIn("vaut mise en demeure", html)
+
+	def test_the_relance_log_keeps_the_interest_by_semester(self):
+		from relance_app.relance.selection import load_policies, select_candidates
+		from relance_app.relance.sender import insert_log
+
+		cache.clear()
+		candidate = select_candidates(load_policies(), invoice_names=[self.invoice])[0]
+		stage = candidate.policy.stages_by_name["Relance 1"]
+		frappe.db.savepoint("relance_log_interest")
+		name = insert_log(candidate, stage, getdate(self.AS_OF), "Queued")
+		log = frappe.db.get_value(
+			"Relance Log", name, ["late_interest", "fixed_indemnity", "amount_due"], as_dict=True
+		)
+		frappe.db.rollback(save_point="relance_log_interest")
+		self.assertEqual((log.late_interest, log.fixed_indemnity, log.amount_due), (14.27, 40.0, 600.0))
