@@ -23,6 +23,7 @@ doctype_list_js = {"Sales Invoice": "public/js/sales_invoice_list.js"}
 before_install = "relance_app.install.before_install"
 after_install = "relance_app.install.after_install"
 after_uninstall = "relance_app.install.after_uninstall"
+after_migrate = "relance_app.install.after_migrate"
 
 # Document Events
 # ---------------

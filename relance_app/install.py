@@ -50,6 +50,7 @@ def refresh_module_map():
 def install_steps():
 	return (
 		(_("DocTypes"), ensure_doctypes),
+		(_("Settings"), init_settings),
 		(_("Custom fields"), create_custom_fields),
 		(_("Email Templates"), create_email_templates),
 		(_("Legal late-payment rates"), create_legal_rates),
@@ -85,6 +86,17 @@ def ensure_doctypes():
 			exc=RelanceInstallError,
 			title=_("Relance not installed"),
 		)
+
+
+def init_settings():
+	"""Relance Settings with their defaults (Frappe does it on install, not on a migrate that
+	completes a half-installed site)."""
+	for doctype in uninstall.single_doctypes():
+		if not frappe.db.get_singles_dict(doctype):
+			doc = frappe.new_doc(doctype)
+			doc.flags.ignore_mandatory = True
+			doc.flags.ignore_validate = True
+			doc.save(ignore_permissions=True)
 
 
 def create_custom_fields():
@@ -133,11 +145,39 @@ def undo_install():
 		module_names = frappe.get_all("Module Def", filters={"app_name": APP}, pluck="name")
 		_delete_doctypes(_delete_modules(module_names, dry_run=False), dry_run=False)
 		remove_from_installed_apps(APP)
+		# during an install Frappe keeps its request cache (installed apps included): the Installed
+		# Applications list that `list-apps` shows would still name relance_app
+		frappe.clear_cache()
+		frappe.get_single("Installed Applications").update_versions()
 		uninstall.remove_footprint()
 		frappe.db.commit()  # nosemgrep: the install command rolls back on error; the undo must stay
 	finally:
 		frappe.flags.in_uninstall = in_uninstall
 	frappe.clear_cache()
+
+
+# --- after_migrate -----------------------------------------------------------------------------
+
+
+def half_installed() -> bool:
+	"""Listed as installed, but what `after_install` creates is missing: the site an earlier release
+	left when its install failed (Frappe had already listed the app), or an install interrupted."""
+	if APP not in frappe.get_installed_apps():
+		return False
+	if frappe.db.table_exists("Dunning Policy") and frappe.db.count("Dunning Policy"):
+		return False
+	fields = [(dt, f["fieldname"]) for dt, fs in CUSTOM_FIELDS.items() for f in fs]
+	return not any(frappe.db.exists("Custom Field", {"dt": dt, "fieldname": f}) for dt, f in fields)
+
+
+def after_migrate():
+	"""`bench migrate` completes a half-installed site, and says so."""
+	if not half_installed():
+		return
+	for _title, step in install_steps():
+		step()
+	frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
+	print(_("Relance: completed an unfinished install (custom fields, Email Templates, default policies)."))
 
 
 # --- uninstall ---------------------------------------------------------------------------------

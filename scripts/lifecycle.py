@@ -11,7 +11,6 @@ shell's choice (PYTHONPATH): the release under test, or the previous one for the
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -206,26 +205,43 @@ def stale_cache(arg=None):
 
 @step
 def erp_snapshot(path):
-	"""Checksums of ERPNext's own tables (their standard columns), to compare after the uninstall."""
+	"""ERPNext's own rows (their standard columns), to compare after the uninstall."""
 	Path(path).write_text(json.dumps(erp_checksums(), indent=1))
 	out(f"snapshot of {', '.join(ERPNEXT_TABLES)} -> {path}")
 
 
 @step
 def erp_compare(path):
+	"""ERPNext's rows as they were before the app came, their standard columns compared one by one
+	(Frappe's own bookkeeping apart: `modified` and the `_comments`, `_assign`... caches move when a
+	user acts on an invoice, as putting it on hold did)."""
 	before = json.loads(Path(path).read_text())
 	after = erp_checksums(columns={t: v["columns"] for t, v in before.items()})
-	changed = [
-		t for t in before if before[t]["rows"] != after[t]["rows"] or before[t]["sum"] != after[t]["sum"]
-	]
+	changed = {}
 	for t in before:
+		diffs = sorted(
+			{
+				col
+				for name, row in before[t]["rows"].items()
+				for col, value in row.items()
+				if col not in BOOKKEEPING and after[t]["rows"].get(name, {}).get(col) != value
+			}
+		)
+		missing = set(before[t]["rows"]) ^ set(after[t]["rows"])
+		if diffs or missing:
+			changed[t] = diffs + sorted(missing)
 		out(
-			f"{t:<22} rows {before[t]['rows']:>4} -> {after[t]['rows']:>4}  {'CHANGED' if t in changed else 'same'}"
+			f"{t:<22} rows {len(before[t]['rows']):>4} -> {len(after[t]['rows']):>4}  "
+			+ (f"CHANGED {changed[t]}" if t in changed else "same")
 		)
 	extra = {t: sorted(set(after[t]["all_columns"]) - set(before[t]["columns"])) for t in before}
 	extra = {t: c for t, c in extra.items() if c}
-	check(not changed, f"ERPNext data changed in {changed}")
+	check(not changed, f"ERPNext data changed: {changed}")
 	check(not extra, f"columns left in ERPNext tables: {extra}")
+	out("columns of ERPNext's tables: as before the install")
+
+
+BOOKKEEPING = {"modified", "modified_by", "_comments", "_assign", "_seen", "_liked_by", "_user_tags"}
 
 
 def erp_checksums(columns=None):
@@ -233,9 +249,12 @@ def erp_checksums(columns=None):
 	for doctype in ERPNEXT_TABLES:
 		all_columns = sorted(frappe.db.get_table_columns(doctype))
 		cols = (columns or {}).get(doctype) or all_columns
-		rows = frappe.get_all(doctype, fields=cols, order_by="name", as_list=True)
-		digest = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
-		result[doctype] = {"rows": len(rows), "sum": digest, "columns": cols, "all_columns": all_columns}
+		rows = frappe.get_all(doctype, fields=cols, order_by="name")
+		result[doctype] = {
+			"rows": {r.name: json.loads(json.dumps(r, default=str)) for r in rows},
+			"columns": cols,
+			"all_columns": all_columns,
+		}
 	return result
 
 
@@ -268,6 +287,8 @@ def install_failing(arg=None):
 	command = f"bench --site {frappe.local.site} install-app {APP}"
 	check(command in message, "the message does not give the retry command")
 	check(APP not in frappe.get_installed_apps(), "the site lists relance_app after the failed install")
+	listed = [a.app_name for a in frappe.get_single("Installed Applications").installed_applications]
+	check(APP not in listed, "Installed Applications (list-apps) names relance_app after the failed install")
 	check(not frappe.db.exists("DocType", "Relance Log"), "the DocTypes stayed after the failed install")
 	check(
 		not frappe.db.exists("Custom Field", {"dt": "Sales Invoice", "fieldname": "relance_hold"}),
@@ -294,6 +315,8 @@ def verify_installed(arg=None):
 	policies = frappe.get_all("Dunning Policy", fields=["name", "company", "is_default"])
 	check(policies, "no default Dunning Policy")
 	check(frappe.db.exists("Workspace", "Relance"), "workspace missing")
+	settings = frappe.db.get_singles_dict("Relance Settings")
+	check(settings.get("enabled") is not None, "Relance Settings have no values (defaults not stored)")
 	out(
 		f"{len(app_doctypes())} DocTypes, {counts['Custom Field (Customer)']} + "
 		f"{counts['Custom Field (Sales Invoice)']} custom fields, {len(unedited) + len(edited)} Email Templates "

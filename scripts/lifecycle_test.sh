@@ -8,7 +8,9 @@
 #   install that fails at a step (undone, message with the retry command), the retry command,
 #   one dunning run, a user's edits, uninstall, what is left per table and a sweep of every text
 #   column, Customer and Sales Invoice forms and lists, ERPNext's data unchanged, re-install
-#   (finds the kept template), one run again; then the upgrade: uninstall, the previous release
+#   (finds the kept template), one run again; the issue's report reproduced with the previous
+#   release (its install on a stale cache fails and leaves the app listed) and `migrate` to the
+#   current release completing that half-installed site; then the upgrade: the previous release
 #   installed with a policy, logs and a hold, the current release migrated over it, all intact.
 # Every step prints its duration. The site is dropped at the end (RELANCE_LIFECYCLE_KEEP=1 keeps it).
 #
@@ -76,7 +78,7 @@ step() {
 	"$@" >"$log" 2>&1
 	rc=$?
 	printf '%-34s %7.1f s  %s\n' "$N. $name" "$(awk "BEGIN {print $(date +%s.%N) - $t0}")" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")"
-	grep -E '^  > |^Relance |^These Email Templates|^The emails sent|^RETRY:|^Dry run' "$log" | sed 's/^  > //; s/^/      /'
+	grep -E '^  > |^Relance[ :]|^These Email Templates|^The emails sent|^RETRY:|^Dry run' "$log" | sed 's/^  > //; s/^/      /'
 	if [ $rc -ne 0 ]; then
 		echo "!! step $name failed; last lines of $log:"
 		tail -n 25 "$log" | sed 's/^/   | /'
@@ -105,10 +107,25 @@ prev_worktree() {
 retry_install() {
 	# the command the failed install printed, as bench runs it
 	local cmd
-	cmd=$(grep -h '^RETRY: ' "$LOG_DIR"/*install-failing.log | head -n 1 | sed 's/^RETRY: //')
+	cmd=$(grep -h '^RETRY: ' "$LOG_DIR"/*-install-failing-at-a-step.log | head -n 1 | sed 's/^RETRY: //')
 	[ "$cmd" = "bench --site $SITE install-app relance_app" ] || { echo "unexpected retry command: $cmd"; return 1; }
 	echo "  > running: $cmd"
 	install_app
+}
+prev_install_breaks() {
+	# the failure issue 17 reports: the previous release's install fails, and the site lists the app
+	if install_app >"$LOG_DIR/prev-stale-install.log" 2>&1; then
+		echo "the previous release installed on a stale cache: the reproduction did not reproduce"
+		return 1
+	fi
+	grep -m 1 "An error occurred while installing relance_app" "$LOG_DIR/prev-stale-install.log" | sed 's/^/  > /'
+	grep -q "WrongOptionsDoctypeLinkError" "$LOG_DIR/prev-stale-install.log" || return 1
+	site_cmd list-apps | grep -q "^relance_app" || return 1
+	echo "  > and the site lists relance_app as installed, without its DocTypes"
+}
+migrate_completes() {
+	migrate >"$LOG_DIR/migrate-repair.log" 2>&1 || { tail -n 20 "$LOG_DIR/migrate-repair.log"; return 1; }
+	grep "^Relance: completed an unfinished install" "$LOG_DIR/migrate-repair.log" || return 1
 }
 assert_not_installed() {
 	site_cmd list-apps | tee /dev/stderr | grep -q "^relance_app" && return 1
@@ -143,6 +160,14 @@ step verify-run-again py_step verify-run
 step uninstall-for-upgrade uninstall_app
 step leftovers-again py_step leftovers
 step previous-release-worktree prev_worktree
+# the issue's report, with the previous release: a cache filled before the app joined the bench
+step stale-module-map-3 py_step stale-cache
+CODE="$PREV_DIR"
+step previous-release-on-stale-cache prev_install_breaks
+CODE="$CHECKOUT"
+step migrate-completes-half-install migrate_completes
+step verify-installed-after-repair py_step verify-installed
+step uninstall-repaired uninstall_app
 CODE="$PREV_DIR"
 step install-previous-release install_app
 step settings-every-day-prev site_cmd execute frappe.db.set_single_value --args '["Relance Settings", "business_days_only", 0]'
