@@ -15,6 +15,10 @@ Semantics (PRODUCT.md, "Semantics that must be exact"):
   it then counts as acted on (the log keeps "Failed" for the accountant).
 - Paid (outstanding at or below tolerance): nothing more; a thank-you once, if the policy asks
   for it and at least one post-due relance reached the customer.
+- Letters posted (policy `wait_for_posting`): when the stage acted on last before the next one is a
+  letter that reached the customer (channel Letter or Email and Letter, Queued or Sent), the next
+  stage waits until the letter's posting date is entered, and comes at least `min_days_between`
+  days after that date.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from relance_app.engine.models import (
 	AWAITING_APPROVAL,
 	DELIVERED_STATUSES,
 	FAILED,
+	LETTER_CHANNELS,
 	RELANCE_STATUSES,
 	ZERO,
 	Decision,
@@ -107,6 +112,19 @@ def _by_stage(history: Iterable[HistoryEntry]) -> dict[str, HistoryEntry]:
 	return out
 
 
+def previous_letter(
+	stages: tuple[Stage, ...], done: dict[str, HistoryEntry], stage: Stage
+) -> HistoryEntry | None:
+	"""The history entry of the last stage before `stage` that reached the customer, when that stage
+	is a letter; None when it is not a letter or nothing reached the customer before."""
+	for earlier in reversed(stages[: stages.index(stage)]):
+		h = done.get(earlier.stage_name)
+		if h is None or h.status not in DELIVERED_STATUSES:
+			continue  # skipped, cancelled, failed for good: look further back
+		return h if earlier.channel in LETTER_CHANNELS else None
+	return None
+
+
 def decide(policy: Policy, invoice: InvoiceFacts, as_of: date, early: bool = False) -> Decision:
 	"""Decide what to do today for this invoice. Pure and deterministic.
 
@@ -161,6 +179,10 @@ def decide(policy: Policy, invoice: InvoiceFacts, as_of: date, early: bool = Fal
 	if candidate is None:
 		return Decision(reason=R.COMPLETED, skipped=tuple(skipped), **base)
 
+	letter = previous_letter(stages, done, candidate) if policy.wait_for_posting else None
+	if letter is not None and letter.posted is None:
+		return Decision(reason=R.AWAITING_POSTING, skipped=tuple(skipped), next_stage=candidate, **base)
+
 	stage_date = due + timedelta(days=candidate.offset_days)
 	if early:
 		stage_date = min(stage_date, as_of)
@@ -171,6 +193,8 @@ def decide(policy: Policy, invoice: InvoiceFacts, as_of: date, early: bool = Fal
 	)
 	if last_relance is not None:
 		earliest = max(earliest, last_relance + timedelta(days=max(1, policy.min_days_between)))
+	if letter is not None:
+		earliest = max(earliest, letter.posted + timedelta(days=max(1, policy.min_days_between)))
 	previous = done.get(candidate.stage_name)
 	retry = previous is not None and previous.status == FAILED
 	if retry:

@@ -67,7 +67,8 @@ def simulate(
 	limit: int | None = None,
 ) -> list[PlannedEvent]:
 	"""Every relance the run would make for the invoice from `start` to `end` (inclusive),
-	assuming nothing is paid and each stage awaiting approval is approved the day it is proposed.
+	assuming nothing is paid, each stage awaiting approval is approved the day it is proposed and
+	each letter waiting for its posting date is posted the day the simulation meets it.
 	"""
 	events: list[PlannedEvent] = []
 	history = list(invoice.history)
@@ -90,6 +91,10 @@ def simulate(
 		elif decision.reason == R.AWAITING_APPROVAL:
 			# approve what waits, as the simulation assumes, and look again the same day
 			history = [replace(h, status=SENT) if h.status == AWAITING_APPROVAL else h for h in history]
+			continue
+		elif decision.reason == R.AWAITING_POSTING:
+			# post what waits, as the simulation assumes, and look again the same day
+			history = [replace(h, posted=day) if h.posted is None else h for h in history]
 			continue
 		elif decision.next_date is not None and decision.next_date > day:
 			day = decision.next_date

@@ -28,6 +28,7 @@ PHONE = "Phone task"
 EMAIL_AND_LETTER = "Email and Letter"
 CHANNELS = (EMAIL, LETTER, PHONE, EMAIL_AND_LETTER)
 EMAIL_CHANNELS = frozenset({EMAIL, EMAIL_AND_LETTER})
+LETTER_CHANNELS = frozenset({LETTER, EMAIL_AND_LETTER})
 
 COMPANY = "Company"
 INDIVIDUAL = "Individual"
@@ -76,6 +77,8 @@ class Policy:
 	indemnity_b2b_only: bool = True
 	send_thank_you: bool = False
 	max_attempts: int = 3  # a Failed stage is retried on later days until it failed this many times
+	# after a letter stage reached the customer, the next stage waits for the letter's posting date
+	wait_for_posting: bool = False
 
 	def ordered_stages(self) -> tuple[Stage, ...]:
 		return tuple(sorted(self.stages, key=lambda s: (s.offset_days, s.idx)))
@@ -97,6 +100,7 @@ class HistoryEntry:
 	status: str
 	date: date
 	attempts: int = 1
+	posted: date | None = None  # a letter's posting date, once entered on its log
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ COMPLETED = "completed"  # every stage acted on
 NOT_YET = "not_yet"  # the next stage's date has not come
 TOO_SOON = "too_soon"  # min_days_between since the previous relance not yet elapsed
 RETRY_LATER = "retry_later"  # a failed stage is retried on a later day
+AWAITING_POSTING = "awaiting_posting"  # the previous stage's letter has no posting date yet
 
 ALL = (
 	DUE,
@@ -30,4 +31,5 @@ ALL = (
 	NOT_YET,
 	TOO_SOON,
 	RETRY_LATER,
+	AWAITING_POSTING,
 )
