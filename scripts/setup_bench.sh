@@ -247,12 +247,30 @@ bench_pip() { # pip of the bench's env (bench makes it with uv or venv)
 		uv pip install -q --python "$BENCH/env/bin/python" "$@"
 	fi
 }
+test_extra() { # the `test` extra of the checkout's pyproject.toml, one requirement a line
+	"$BENCH/env/bin/python" - "$CHECKOUT/pyproject.toml" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+try:
+    import tomllib
+    deps = tomllib.loads(text)["project"]["optional-dependencies"]["test"]
+except ImportError:  # Python 3.10
+    block = re.search(r"^test\s*=\s*\[(.*?)\]", text, re.S | re.M).group(1)
+    deps = re.findall(r'"([^"]+)"', block)
+print("\n".join(deps))
+EOF
+}
 step_bench_env() {
-	# Frappe 15 still imports pkg_resources, removed by setuptools 81; aiosmtpd for the tests and demo
-	if ! "$BENCH/env/bin/python" -c "import pkg_resources, aiosmtpd" 2>/dev/null; then
-		bench_pip "setuptools<81" "aiosmtpd>=1.4" || return 1
+	# Frappe 15 still imports pkg_resources, removed by setuptools 81; the test extra (aiosmtpd,
+	# hypothesis...) for the integration suite and the demo
+	local stamp="$BENCH/env/.relance-test-extra" deps
+	deps=$(test_extra) || return 1
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$deps" ] || ! "$BENCH/env/bin/python" -c "import pkg_resources" 2>/dev/null; then
+		# shellcheck disable=SC2086
+		bench_pip "setuptools<81" $deps || return 1
+		echo "$deps" >"$stamp"
 	fi
-	note "setuptools $("$BENCH/env/bin/python" -c 'import setuptools; print(setuptools.__version__)'), aiosmtpd present"
+	note "setuptools $("$BENCH/env/bin/python" -c 'import setuptools; print(setuptools.__version__)'), test extra: $(echo $deps)"
 }
 step_assets() {
 	if [ -f "$BENCH/sites/assets/assets.json" ] && grep -q erpnext "$BENCH/sites/assets/assets.json"; then

@@ -17,9 +17,15 @@ def create() -> str:
 	frappe.set_user("Administrator")
 	frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 0})
 	if not frappe.db.get_value("Email Account", {"default_outgoing": 1, "enable_outgoing": 1}):
-		from relance_app.tests.utils import setup_email_account
+		from relance_app.tests.utils import SMTPCapture, setup_email_account
 
-		setup_email_account(2525)  # nothing listens: the emails stay queued, which is all the UI needs
+		# Frappe checks the SMTP connection when the account is saved: a server listens meanwhile, then
+		# nothing does, and the emails stay queued, which is all the UI needs
+		capture = SMTPCapture().start()
+		try:
+			setup_email_account(capture.port)
+		finally:
+			capture.stop()
 	customer = make_customer(unique("Client Navigateur"), "navigateur@client.example")
 	as_of = getdate(today())
 	invoices = [make_invoice(customer, add_days(as_of, -d), amount=500 + d * 10) for d in (40, 12)]
