@@ -19,6 +19,7 @@
 #                                            bench init sets to 8000, or the next free one beside
 #                                            other benches in the same folder)
 #   READY_FILE=/tmp/bench-ready              written with "BENCH SITE" once the site is served
+#                                            (BENCH/.bench-ready for a bench elsewhere)
 #   LOG_DIR=/tmp/relance-setup-logs          one log file per step
 set -uo pipefail
 
@@ -37,7 +38,9 @@ TIMEZONE=${TIMEZONE:-Europe/Paris}
 COMPANY=${COMPANY:-Relance Demo SARL}
 E2E=${E2E:-1}
 PORT=${PORT:-}
-READY_FILE=${READY_FILE:-/tmp/bench-ready}
+# /tmp/bench-ready announces the default bench; another bench gets its own marker
+if [ "$BENCH" = "$HOME/frappe-bench" ]; then READY_FILE=${READY_FILE:-/tmp/bench-ready}; fi
+READY_FILE=${READY_FILE:-$BENCH/.bench-ready}
 LOG_DIR=${LOG_DIR:-/tmp/relance-setup-logs}
 SRC_DIR=${SRC_DIR:-$(dirname "$BENCH")/.relance-bench-src}
 BENCH_CLI_ENV=${BENCH_CLI_ENV:-$HOME/.local/share/relance-bench-cli}
