@@ -69,6 +69,13 @@ jinja = {
 	"methods": ["relance_app.relance.letter.relance_letter_context"],
 }
 
+# PDF
+# ---
+
+# Chromium for relance emails' attachments when Relance Settings asks for it; only while relance_app's
+# delivery job sends them (relance_app.pdf.engine.relance_emails), never for the rest of ERPNext
+pdf_generator = ["relance_app.pdf.engine.pdf_generator"]
+
 # Testing
 # -------
 

@@ -34,6 +34,7 @@ from relance_app.engine.models import (
 	Stage,
 )
 from relance_app.engine.templates import pick_template
+from relance_app.pdf import delivery
 from relance_app.relance import cache
 from relance_app.relance.business_days import company_calendar, shift_to_business_day
 from relance_app.relance.context import (
@@ -64,20 +65,21 @@ def process_units(units: list[dict], as_of: str, run_id: str | None = None) -> d
 	as_of = getdate(as_of)
 	counts: dict[str, int] = {}
 	cache.clear()
-	for unit in units:
-		try:
-			outcome = process_unit(unit, as_of, run_id)
-			frappe.db.commit()  # nosemgrep: one transaction per unit, by design
-		except (frappe.DuplicateEntryError, frappe.UniqueValidationError):
-			# another run acted on this (invoice, stage) first: nothing to do, nothing to log
-			frappe.db.rollback()
-			outcome = "duplicate"
-		except Exception:
-			frappe.db.rollback()
-			outcome = "failed"
-			record_failure(unit, as_of, traceback.format_exc())
-			frappe.db.commit()  # nosemgrep
-		counts[outcome] = counts.get(outcome, 0) + 1
+	with delivery.batch():  # the emails this batch commits are delivered by jobs queued at its end
+		for unit in units:
+			try:
+				outcome = process_unit(unit, as_of, run_id)
+				frappe.db.commit()  # nosemgrep: one transaction per unit, by design
+			except (frappe.DuplicateEntryError, frappe.UniqueValidationError):
+				# another run acted on this (invoice, stage) first: nothing to do, nothing to log
+				frappe.db.rollback()
+				outcome = "duplicate"
+			except Exception:
+				frappe.db.rollback()
+				outcome = "failed"
+				record_failure(unit, as_of, traceback.format_exc())
+				frappe.db.commit()  # nosemgrep
+			counts[outcome] = counts.get(outcome, 0) + 1
 	return counts
 
 
@@ -455,6 +457,7 @@ def invoice_attachment(name: str, print_format: str, language: str, letter_head:
 			"print_format": print_format,
 			"lang": language,
 			"print_letterhead": True,
+			**({"letterhead": letter_head} if letter_head else {}),
 		}
 	pdf = frappe.get_print("Sales Invoice", name, print_format, as_pdf=True, letterhead=letter_head)
 	return {"fname": f"{name}.pdf", "fcontent": pdf}
@@ -598,8 +601,10 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 		delayed=True,
 		now=False,
 		with_container=False,
+		send_after=delivery.hold_until(),  # sent by relance_app's delivery job (Frappe's flush after)
 	)
 	queue = frappe.db.get_value("Email Queue", {"communication": comm.name}, "name", order_by="creation desc")
+	delivery.track(queue)
 	return comm.name, queue
 
 

@@ -1,0 +1,188 @@
+"""Delivery of relance emails: the Email Queue rows a batch of relances created, sent by background jobs
+spread over the RQ workers that exist, each job rendering its attachments with the PDF engine of Relance
+Settings and reusing what is the same for every email (the browser, the SMTP session, the print
+templates of a language).
+
+The relance's own transaction stays as it was (log, Communication, Email Queue row, one commit). The
+row is queued with `send_after` a little ahead (HOLD_MINUTES), so Frappe's scheduled flush leaves it to
+the delivery job queued right after the commit; if no job delivers it in that time (no worker on the
+queue, a job lost), Frappe's flush sends it as before, with wkhtmltopdf. Each row is claimed under a
+row lock before it is sent, and Frappe's own send marks it Sending first: a row is sent once. A failed
+send is left to Frappe's retries (retry count, then Error), which the next run syncs into the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from datetime import timedelta
+from functools import partial
+
+import frappe
+from frappe import _
+from frappe.utils import cint, now_datetime
+
+from relance_app.pdf import engine
+
+JOB = "relance_app.pdf.delivery.deliver"
+QUEUE = "default"  # served by every bench worker (the long workers listen to it too)
+HOLD_MINUTES = 30
+JOB_SIZE = 50  # emails per delivery job: one browser start for many documents
+SENDABLE = ("Not Sent", "Partially Sent")
+
+
+def hold_until():
+	"""`send_after` of a relance email: Frappe's flush takes it only if no delivery job did."""
+	return now_datetime() + timedelta(minutes=HOLD_MINUTES)
+
+
+# --- collecting what a batch queued ------------------------------------------------------------
+
+
+def track(email_queue: str | None) -> None:
+	"""A relance email was queued in the current transaction: deliver it once that commits (a
+	rollback forgets it). Inside `batch()` the delivery waits for the end of the batch."""
+	if email_queue:
+		frappe.db.after_commit.add(partial(_committed, email_queue))
+
+
+def _committed(email_queue: str) -> None:
+	outbox = getattr(frappe.local, "relance_outbox", None)
+	if outbox is not None:
+		outbox.append(email_queue)
+	else:
+		enqueue([email_queue])
+
+
+@contextlib.contextmanager
+def batch():
+	"""Collect the emails committed by a batch of relances, then queue their delivery in jobs."""
+	outer = getattr(frappe.local, "relance_outbox", None)
+	if outer is not None:  # nested: the outer batch delivers
+		yield outer
+		return
+	frappe.local.relance_outbox = outbox = []
+	try:
+		yield outbox
+	finally:
+		frappe.local.relance_outbox = None
+		enqueue(outbox)
+
+
+def enqueue(email_queues: list[str]) -> int:
+	"""Delivery jobs for these rows, JOB_SIZE emails each, on the queue every worker serves. Tests
+	send the queue themselves (nothing is enqueued under frappe.flags.in_test)."""
+	if not email_queues or frappe.flags.in_test:
+		return 0
+	jobs = 0
+	for i in range(0, len(email_queues), JOB_SIZE):
+		frappe.enqueue(JOB, queue=QUEUE, timeout=3600, email_queues=email_queues[i : i + JOB_SIZE])
+		jobs += 1
+	return jobs
+
+
+# --- the job ------------------------------------------------------------------------------------
+
+
+def deliver(email_queues: list[str], engine_name: str | None = None) -> dict:
+	"""Background job: send these relance emails now, their PDFs through the selected engine."""
+	counts: Counter = Counter()
+	if frappe.are_emails_muted() or cint(frappe.db.get_default("suspend_email_queue")):
+		counts["held"] = len(email_queues)  # Frappe's flush sends them when the queue resumes
+		return dict(counts)
+	chosen = engine_name or engine.selected_engine()
+	envs: dict = {}
+	servers: dict = {}
+	try:
+		for name in email_queues:
+			counts[send_one(name, chosen, envs, servers, counts)] += 1
+	finally:
+		for server in servers.values():
+			with contextlib.suppress(Exception):
+				server.quit()
+		if getattr(frappe.local, "job", None):
+			engine.close_browser()  # a job's process ends with it: no browser left behind
+	return dict(counts)
+
+
+def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter) -> str:
+	if not claim(name):
+		return "not_sendable"  # sent by someone else already, cancelled, or gone
+	engine.fallbacks().clear()
+	doc = frappe.get_doc("Email Queue", name)
+	try:
+		with engine.relance_emails(chosen), print_templates(attachment_language(doc), envs):
+			doc.send(smtp_server_instance=smtp_server(doc, servers), force_send=True)
+	except Exception:
+		frappe.db.rollback()
+		frappe.get_doc("Email Queue", name).log_error(title=_("Relance email not sent"))
+		frappe.db.commit()  # nosemgrep: the error log survives
+		return "error"
+	finally:
+		if note_fallbacks(name):
+			counts["pdf_fallback"] += 1
+	status = frappe.db.get_value("Email Queue", name, "status")
+	return "sent" if status == "Sent" else "not_sent"
+
+
+def claim(name: str) -> bool:
+	"""Take the row for this job: sendable, locked while it is marked Sending, committed."""
+	status = frappe.db.get_value("Email Queue", name, "status", for_update=True)
+	if status not in SENDABLE:
+		frappe.db.rollback()
+		return False
+	frappe.db.set_value("Email Queue", name, "status", "Sending", update_modified=False)
+	frappe.db.commit()  # nosemgrep: the claim is visible before the email goes out
+	return True
+
+
+def smtp_server(doc, servers: dict):
+	"""One SMTP session per email account for the whole job."""
+	account = doc.get_email_account(raise_error=True)
+	if account.name not in servers:
+		servers[account.name] = account.get_smtp_server()
+	return servers[account.name]
+
+
+def attachment_language(doc) -> str | None:
+	for attachment in doc.attachments_list:
+		if attachment.get("print_format_attachment"):
+			return attachment.get("lang")
+	return None
+
+
+@contextlib.contextmanager
+def print_templates(language: str | None, envs: dict):
+	"""Frappe's print_language() gives every attachment in another language than the process's a new
+	Jinja environment, so each print renders after compiling its templates again. Here the emails of
+	one language share the environment print_language() would build for it (same language, same user,
+	same globals): compiled once per job and language."""
+	if not language or language == frappe.local.lang:
+		yield
+		return
+	saved = frappe.local.lang, getattr(frappe.local, "jenv", None)
+	frappe.local.lang = language
+	frappe.local.jenv = envs.get(language)
+	try:
+		yield
+	finally:
+		envs[language] = getattr(frappe.local, "jenv", None)
+		frappe.local.lang, frappe.local.jenv = saved
+
+
+def note_fallbacks(email_queue: str) -> bool:
+	"""The relance's log says when its PDF was rendered by wkhtmltopdf instead of Chromium."""
+	reasons = engine.fallbacks()
+	if not reasons:
+		return False
+	note = _("PDF rendered by wkhtmltopdf: Chromium failed ({0}).").format(reasons[-1])
+	log = frappe.qb.DocType("Relance Log")
+	(
+		frappe.qb.update(log)
+		.set(log.error, note)
+		.where((log.email_queue == email_queue) & ((log.error.isnull()) | (log.error == "")))
+		.run()
+	)
+	frappe.db.commit()  # nosemgrep
+	reasons.clear()
+	return True

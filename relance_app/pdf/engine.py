@@ -1,0 +1,346 @@
+"""The PDF engine of relance emails: Frappe's own (wkhtmltopdf) or a headless Chromium kept alive in the
+worker process, chosen in Relance Settings.
+
+Frappe v15 lets an app render a print format's PDF through the `pdf_generator` hook: `get_print`
+calls it when `frappe.form_dict.pdf_generator` (or the print format's own field) is not "wkhtmltopdf".
+relance_app's delivery job sets that flag to `GENERATOR` only while it sends relance emails
+(`relance_emails()`), so the rest of ERPNext keeps its PDFs. The HTML is the same print format, letter
+head and language that wkhtmltopdf would get, prepared with Frappe's own functions (URLs made absolute,
+header and footer taken out, `visible-pdf` / `hidden-pdf`, page size and margins, private images
+inlined); only the last step differs. When Chromium is missing or fails, the hook returns nothing and
+Frappe renders with wkhtmltopdf: the email still goes out, and the fallback is logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import io
+import os
+import re
+import time
+import traceback
+from urllib.parse import unquote, urlsplit
+
+import frappe
+from frappe import _
+from frappe.utils import get_url, scrub_urls
+
+from relance_app.pdf.chromium import Chromium, ChromiumError, PageSetup, to_mm
+
+WKHTMLTOPDF = "wkhtmltopdf"
+CHROMIUM = "Chromium"
+GENERATOR = "relance_chromium"  # the value of form_dict.pdf_generator routed to this module's hook
+CONTENT_TYPES = {
+	".css": "text/css",
+	".js": "application/javascript",
+	".png": "image/png",
+	".jpg": "image/jpeg",
+	".jpeg": "image/jpeg",
+	".gif": "image/gif",
+	".svg": "image/svg+xml",
+	".webp": "image/webp",
+	".woff": "font/woff",
+	".woff2": "font/woff2",
+	".ttf": "font/ttf",
+	".otf": "font/otf",
+}
+MAX_CACHED = 64
+
+_browser: Chromium | None = None
+_files: dict[str, tuple[int, str, bytes]] = {}  # the site's public files, read once per process
+_styles: dict[str, list] = {}  # a print format's `.print-format` page rules, parsed once per process
+_header_heights: dict[str, float] = {}
+_broken: dict[str, str] = {}  # why Chromium is not used in this process (missing, failed to start)
+stats = {"documents": 0, "seconds": 0.0, "fallbacks": 0}
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def selected_engine() -> str:
+	"""The engine Relance Settings asks for (wkhtmltopdf unless Chromium is chosen)."""
+	engine = frappe.db.get_single_value("Relance Settings", "pdf_engine")
+	return CHROMIUM if engine == CHROMIUM else WKHTMLTOPDF
+
+
+@contextlib.contextmanager
+def relance_emails(engine: str | None = None):
+	"""While relance emails are sent: their deferred print attachments go through `engine`.
+
+	Only frappe.form_dict.pdf_generator changes (Frappe's own switch), and it is put back after."""
+	engine = engine or selected_engine()
+	if engine != CHROMIUM:
+		yield WKHTMLTOPDF
+		return
+	missing = object()
+	previous = frappe.local.form_dict.get("pdf_generator", missing)
+	frappe.local.form_dict.pdf_generator = GENERATOR
+	try:
+		yield CHROMIUM
+	finally:
+		# get_print replaces frappe.local.form_dict by a copy: the current one is put back
+		if previous is missing:
+			frappe.local.form_dict.pop("pdf_generator", None)
+		else:
+			frappe.local.form_dict.pdf_generator = previous
+
+
+def fallbacks() -> list[str]:
+	"""Why the PDFs of this batch that fell back to wkhtmltopdf did so (one line each)."""
+	lines = getattr(frappe.local, "relance_pdf_fallbacks", None)
+	if lines is None:
+		lines = frappe.local.relance_pdf_fallbacks = []
+	return lines
+
+
+# --- the hook ---------------------------------------------------------------------------------
+
+
+def pdf_generator(print_format=None, html=None, options=None, output=None, pdf_generator=None):
+	"""Frappe's `pdf_generator` hook. Anything but relance_app's generator is not ours (None: Frappe or
+	another app renders it); a Chromium failure also returns None, so Frappe uses wkhtmltopdf."""
+	if pdf_generator != GENERATOR or html is None:
+		return None
+	start = time.perf_counter()
+	try:
+		pdf = render(html, options)
+	except Exception as e:
+		note_fallback(e)
+		return None
+	stats["documents"] += 1
+	stats["seconds"] += time.perf_counter() - start
+	if output is not None:
+		from pypdf import PdfReader
+
+		output.append_pages_from_reader(PdfReader(io.BytesIO(pdf)))
+		return output
+	return pdf
+
+
+def note_fallback(error: Exception) -> None:
+	stats["fallbacks"] += 1
+	reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+	lines = fallbacks()
+	lines.append(reason)
+	if len(lines) == 1:  # one Error Log per batch, not one per email
+		frappe.log_error(
+			title=_("Relance PDF: Chromium failed, wkhtmltopdf used"),
+			message=traceback.format_exc() if error.__traceback__ else reason,
+		)
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def browser() -> Chromium:
+	"""This process's Chromium, started on first use and kept for every later document."""
+	global _browser
+	if _browser is not None and _browser.pid != os.getpid():
+		_browser = None  # a forked child never drives its parent's browser
+	if _broken.get("reason"):
+		raise ChromiumError(_broken["reason"])
+	if _browser is None:
+		conf = frappe.get_conf()
+		_browser = Chromium(
+			executable=conf.get("relance_chromium_path") or os.environ.get("RELANCE_CHROMIUM"),
+			site_hosts=site_hosts(),
+			timeout=float(conf.get("relance_chromium_timeout") or 30),
+		)
+	try:
+		return _browser.start()
+	except ChromiumError as e:
+		_broken["reason"] = str(e)  # not tried again for every email of the batch
+		raise
+
+
+def close_browser() -> None:
+	global _browser
+	if _browser is not None:
+		_browser.close()
+	_browser = None
+	_broken.clear()
+
+
+atexit.register(close_browser)
+
+
+def site_hosts() -> tuple[str, ...]:
+	hosts = {urlsplit(get_url()).hostname, frappe.local.site}
+	return tuple(sorted(h.lower() for h in hosts if h))
+
+
+def render(html: str, options: dict | None = None) -> bytes:
+	"""The PDF of a print format's HTML through Chromium, prepared as Frappe prepares it for
+	wkhtmltopdf (frappe.utils.pdf.get_pdf and prepare_options)."""
+	from bs4 import BeautifulSoup
+	from frappe.utils.pdf import inline_private_images, prepare_header_footer, toggle_visible_pdf
+
+	options = dict(options or {})
+	html = scrub_urls(html)
+	soup = BeautifulSoup(html, "html.parser")
+	head_foot = prepare_header_footer(soup)  # writes the header and footer as files, as for wkhtmltopdf
+	try:
+		header = read_and_remove(head_foot.get("header-html"))
+		footer = read_and_remove(head_foot.get("footer-html"))
+	finally:
+		for key in ("header-html", "footer-html"):
+			if head_foot.get(key):
+				with contextlib.suppress(OSError):
+					os.remove(head_foot[key])
+	toggle_visible_pdf(soup)
+	page_options = {k: v for k, v in head_foot.items() if k not in ("header-html", "footer-html")}
+	page_options.update(print_format_page_rules(soup))
+	html = inline_private_images(str(soup))
+	page_options.update({k: v for k, v in options.items() if k != "password"})
+	page_options.setdefault("margin-left", "15mm")
+	page_options.setdefault("margin-right", "15mm")
+	page = PageSetup.from_wkhtmltopdf(with_page_size(page_options))
+	chrome = browser()
+	if header or footer:
+		set_header_footer(chrome, page, header, footer, to_mm(page_options.get("header-spacing"), 0))
+	pdf = chrome.pdf(html, get_url(), page, resolver=site_file)
+	if options.get("password"):
+		pdf = encrypt(pdf, options["password"])
+	return pdf
+
+
+def with_page_size(options: dict) -> dict:
+	if options.get("page-size"):
+		return options
+	settings = frappe.get_cached_doc("Print Settings")
+	size = settings.pdf_page_size or "A4"
+	if size == "Custom":
+		options.setdefault("page-width", settings.pdf_page_width)
+		options.setdefault("page-height", settings.pdf_page_height)
+	else:
+		options["page-size"] = size
+	return options
+
+
+def print_format_page_rules(soup) -> dict:
+	"""Margins, page size and orientation set on `.print-format` in the print format's styles (what
+	frappe.utils.pdf.read_options_from_html passes to wkhtmltopdf), parsed once per stylesheet."""
+	from frappe.utils.pdf import get_print_format_styles
+
+	sheet = "".join(str(tag.string or "") for tag in soup.find_all("style"))
+	key = hashlib.sha1(sheet.encode()).hexdigest()
+	if key not in _styles:
+		if len(_styles) >= MAX_CACHED:
+			_styles.clear()
+		attrs = (
+			"margin-top",
+			"margin-bottom",
+			"margin-left",
+			"margin-right",
+			"page-size",
+			"header-spacing",
+			"orientation",
+			"page-width",
+			"page-height",
+		)
+		_styles[key] = [(s.name, s.value) for s in get_print_format_styles(soup) if s.name in attrs]
+	return dict(_styles[key])
+
+
+def read_and_remove(path: str | None) -> str | None:
+	if not path:
+		return None
+	with open(path, encoding="utf-8") as f:
+		return f.read()
+
+
+def site_file(url: str):
+	"""The site's public files (/assets, /files) from disk, for the page's requests; None lets the
+	request go to the site itself."""
+	path = unquote(urlsplit(url).path)
+	if path in _files:
+		return _files[path]
+	if path.startswith("/assets/"):
+		base = os.path.join(os.path.abspath(frappe.local.sites_path), "assets")
+	elif path.startswith("/files/"):
+		base = os.path.abspath(frappe.get_site_path("public", "files"))
+	elif path == "/favicon.ico":
+		return (404, "text/plain", b"")
+	else:
+		return None
+	# /assets/<app> are symbolic links to the apps' public folders: checked before they are followed
+	full = os.path.normpath(os.path.join(base, path.split("/", 2)[2]))
+	if not full.startswith(base + os.sep) or not os.path.isfile(full):
+		return None
+	with open(full, "rb") as f:
+		body = f.read()
+	answer = (200, CONTENT_TYPES.get(os.path.splitext(full)[1].lower(), "application/octet-stream"), body)
+	if len(_files) >= MAX_CACHED:
+		_files.clear()
+	_files[path] = answer
+	return answer
+
+
+def encrypt(pdf: bytes, password: str) -> bytes:
+	from pypdf import PdfReader, PdfWriter
+
+	writer = PdfWriter()
+	writer.append_pages_from_reader(PdfReader(io.BytesIO(pdf)))
+	writer.encrypt(password)
+	out = io.BytesIO()
+	writer.write(out)
+	return out.getvalue()
+
+
+# --- repeated header and footer (Print Settings > Repeat Header and Footer) -----------------------
+
+
+def set_header_footer(
+	chrome: Chromium, page: PageSetup, header: str | None, footer: str | None, spacing_mm: float = 0
+) -> None:
+	"""wkhtmltopdf draws Frappe's header and footer documents in the page margins, on every page;
+	Chromium does the same with its header and footer templates (self-contained: styles inline, page
+	numbers as its own classes). The margins grow to hold them, measured once per header."""
+	if header:
+		page.header_html = header_template(header, page)
+		height = measured_height(chrome, header, page)
+		page.margin_top_mm = max(page.margin_top_mm, height + spacing_mm)
+	if footer:
+		page.footer_html = header_template(footer, page)
+		page.margin_bottom_mm = max(page.margin_bottom_mm, measured_height(chrome, footer, page))
+
+
+def header_template(document: str, page: PageSetup) -> str:
+	from bs4 import BeautifulSoup
+
+	soup = BeautifulSoup(document, "html.parser")
+	styles = "".join(str(tag) for tag in soup.find_all("style"))
+	body = soup.body.decode_contents() if soup.body else document
+	for link in soup.find_all("link", rel="stylesheet"):
+		answer = site_file(link.get("href", ""))
+		if answer:
+			styles = f"<style>{answer[2].decode('utf-8', 'replace')}</style>" + styles
+	body = re.sub(r'class="page"', 'class="pageNumber"', body)
+	body = re.sub(r'class="topage"', 'class="totalPages"', body)
+	# Chromium draws the templates across the whole paper width: the page's side margins are ours
+	padding = f"padding:0 {page.margin_right_mm:.2f}mm 0 {page.margin_left_mm:.2f}mm"
+	return (
+		"<style>html,body{margin:0!important;padding:0!important;width:100%;"
+		"-webkit-print-color-adjust:exact}</style>"
+		f'{styles}<div class="print-format" style="width:100%;box-sizing:border-box;{padding}">{body}</div>'
+	)
+
+
+def measured_height(chrome: Chromium, document: str, page: PageSetup) -> float:
+	"""Height in mm of a header or footer document at the page's printable width (cached)."""
+	width_mm = page.width_mm - page.margin_left_mm - page.margin_right_mm
+	key = hashlib.sha1(f"{width_mm}:{document}".encode()).hexdigest()
+	if key not in _header_heights:
+		_header_heights[key] = chrome.measure_height(document, get_url(), width_mm, resolver=site_file)
+	return _header_heights[key]
+
+
+def engine_available() -> tuple[bool, str]:
+	"""Whether Chromium can render here, and why not (for the settings form and the benchmark)."""
+	try:
+		browser()
+		return True, ""
+	except ChromiumError as e:
+		return False, str(e)

@@ -1,0 +1,191 @@
+"""The PDF engine of relance emails (Relance Settings > PDF Engine) and their delivery job, on a real site:
+the same invoice print format through Chromium, delivered by SMTP to a loopback server, the fallback to
+wkhtmltopdf when Chromium is missing, no network beyond the site, nothing changed for the rest of
+ERPNext, each email sent once."""
+
+import io
+import os
+import re
+from unittest.mock import patch
+
+import frappe
+from frappe.utils import add_days
+
+from relance_app.pdf import delivery, engine
+from relance_app.pdf.chromium import ChromiumError, PageSetup, find_executable
+from relance_app.relance.run import sync_email_statuses
+from relance_app.tests.test_run import TODAY, RelanceRunCase, run
+from relance_app.tests.utils import flush_queue, logs_of, make_invoice, pdf_text
+
+HAS_CHROMIUM = bool(find_executable(os.environ.get("RELANCE_CHROMIUM")))
+
+
+def by_chromium(pdf: bytes) -> bool:
+	"""Chromium's PDFs are made by Skia; wkhtmltopdf's pass through Frappe's pypdf writer."""
+	from pypdf import PdfReader
+
+	return "Skia" in str((PdfReader(io.BytesIO(pdf)).metadata or {}).get("/Producer", ""))
+
+
+def squeeze(text: str) -> str:
+	return re.sub(r"\s+", "", text)
+
+
+class PdfEngineCase(RelanceRunCase):
+	def setUp(self):
+		super().setUp()
+		frappe.flags.testing_email = True
+		frappe.flags.mute_emails = False
+		self.previous_engine = frappe.db.get_single_value("Relance Settings", "pdf_engine")
+
+	def tearDown(self):
+		frappe.db.set_single_value("Relance Settings", "pdf_engine", self.previous_engine or "wkhtmltopdf")
+		frappe.db.commit()  # nosemgrep
+		engine.close_browser()
+		super().tearDown()
+
+	def use(self, name):
+		frappe.db.set_single_value("Relance Settings", "pdf_engine", name)
+		frappe.db.commit()  # nosemgrep
+
+	def queued_relance(self, amount=4321.0):
+		customer, address = self.customer()
+		si = make_invoice(customer, add_days(TODAY, -10), amount=amount)
+		run([si])
+		[log] = [x for x in logs_of(si.name) if x.stage_name == "Relance 1"]
+		self.assertEqual(log.status, "Queued")
+		return si, address, log
+
+
+class TestChromiumDelivery(PdfEngineCase):
+	def setUp(self):
+		if not HAS_CHROMIUM:
+			self.skipTest("Chromium is not installed")
+		super().setUp()
+
+	def test_relance_delivered_with_chromium_pdf_of_the_invoice_print_format(self):
+		self.use("Chromium")
+		si, address, log = self.queued_relance()
+		hold = frappe.db.get_value("Email Queue", log.email_queue, "send_after")
+		self.assertGreater(hold, frappe.utils.now_datetime(), "Frappe's flush leaves it to the job")
+
+		counts = delivery.deliver([log.email_queue])
+		self.assertEqual(counts.get("sent"), 1, counts)
+		[mail] = self.smtp.to(address)
+		[(fname, pdf)] = mail.pdfs()
+		self.assertEqual(fname, f"{si.name}.pdf")
+		self.assertTrue(by_chromium(pdf), "rendered by Chromium")
+		text = squeeze(pdf_text(pdf))
+		for expected in (si.name, si.customer_name, "4321,00"):
+			self.assertIn(squeeze(expected), text)
+
+		# delivered once: a second job, or the test flush, finds nothing to send
+		self.assertEqual(delivery.deliver([log.email_queue]), {"not_sendable": 1})
+		self.assertEqual(flush_queue(), 0)
+		self.assertEqual(len(self.smtp.to(address)), 1)
+		sync_email_statuses()
+		self.assertEqual(frappe.db.get_value("Relance Log", log.name, "status"), "Sent")
+		self.assertFalse(frappe.db.get_value("Relance Log", log.name, "error"))
+
+	def test_same_text_as_wkhtmltopdf(self):
+		si, _address, log = self.queued_relance(amount=987.65)
+		[attachment] = [a for a in frappe.get_doc("Email Queue", log.email_queue).attachments_list]
+		attachment.pop("print_format_attachment")
+		texts = {}
+		for name in ("wkhtmltopdf", "Chromium"):
+			with engine.relance_emails(name):
+				pdf = frappe.attach_print(**attachment)["fcontent"]
+			texts[name] = squeeze(pdf_text(pdf))
+		self.assertFalse(by_chromium(frappe.attach_print(**attachment)["fcontent"]))
+		for expected in (si.name, si.customer_name, "987,65", si.items[0].item_name):
+			for name, text in texts.items():
+				self.assertIn(squeeze(expected), text, name)
+
+	def test_the_rest_of_erpnext_keeps_wkhtmltopdf(self):
+		self.use("Chromium")
+		si, _address, _log = self.queued_relance()
+		pdf = frappe.get_print("Sales Invoice", si.name, as_pdf=True)
+		self.assertFalse(by_chromium(pdf))
+		before = dict(frappe.local.form_dict)
+		with engine.relance_emails():
+			self.assertEqual(frappe.local.form_dict.pdf_generator, engine.GENERATOR)
+			frappe.get_print("Sales Invoice", si.name, as_pdf=True)
+		self.assertEqual(dict(frappe.local.form_dict), before)
+		self.assertFalse(by_chromium(frappe.get_print("Sales Invoice", si.name, as_pdf=True)))
+
+	def test_no_network_beyond_the_site(self):
+		html = (
+			"<html><head></head><body><div class='print-format'><p>Facture</p>"
+			"<img src='http://example.com/tracker.png'><img src='https://203.0.113.9/x.png'>"
+			f"<img src='{frappe.utils.get_url()}/assets/frappe/images/frappe-framework-logo.svg'>"
+			"</div></body></html>"
+		)
+		pdf = engine.render(html)
+		self.assertTrue(pdf.startswith(b"%PDF"))
+		blocked = engine.browser().blocked
+		self.assertIn("http://example.com/tracker.png", blocked)
+		self.assertIn("https://203.0.113.9/x.png", blocked)
+		self.assertFalse([u for u in blocked if "frappe-framework-logo" in u])
+
+	def test_one_browser_for_many_documents_and_a_crash_is_survived(self):
+		html = "<html><head></head><body><div class='print-format'>{0}</div></body></html>"
+		chrome = engine.browser()
+		pid = chrome.process.pid
+		for i in range(3):
+			self.assertIn(f"document{i}", squeeze(pdf_text(engine.render(html.format(f"document {i}")))))
+		self.assertEqual(engine.browser().process.pid, pid, "the same browser served every document")
+		os.killpg(pid, 9)
+		chrome.process.wait(5)
+		# the next document starts a new browser
+		self.assertIn("after", pdf_text(engine.render(html.format("after"))))
+		self.assertNotEqual(engine.browser().process.pid, pid)
+
+	def test_page_setup_follows_wkhtmltopdf_options(self):
+		page = PageSetup.from_wkhtmltopdf(
+			{"page-size": "Letter", "margin-top": "20mm", "margin-left": "0.5in", "orientation": "Landscape"}
+		)
+		self.assertAlmostEqual(page.width_mm, 215.9)
+		self.assertAlmostEqual(page.margin_top_mm, 20)
+		self.assertAlmostEqual(page.margin_left_mm, 12.7)
+		self.assertTrue(page.print_params()["landscape"])
+
+
+class TestFallback(PdfEngineCase):
+	def test_chromium_missing_falls_back_to_wkhtmltopdf_and_says_so(self):
+		self.use("Chromium")
+		_si, address, log = self.queued_relance()
+		engine.close_browser()
+		errors_before = frappe.db.count("Error Log")
+		with patch.dict(os.environ, {"RELANCE_CHROMIUM": "/nonexistent/chromium"}):
+			counts = delivery.deliver([log.email_queue])
+		self.assertEqual(counts.get("sent"), 1, counts)
+		[mail] = self.smtp.to(address)
+		[(_fname, pdf)] = mail.pdfs()
+		self.assertFalse(by_chromium(pdf), "wkhtmltopdf rendered it")
+		self.assertIn("Chromium", frappe.db.get_value("Relance Log", log.name, "error") or "")
+		self.assertGreater(frappe.db.count("Error Log"), errors_before)
+
+	def test_render_error_falls_back(self):
+		with (
+			engine.relance_emails("Chromium"),
+			patch.object(engine, "render", side_effect=ChromiumError("x")),
+		):
+			pdf = frappe.get_print("Sales Invoice", self.queued_relance()[0].name, as_pdf=True)
+		self.assertFalse(by_chromium(pdf))
+
+
+class TestDeliveryJobs(PdfEngineCase):
+	def test_a_batch_queues_its_emails_for_delivery_jobs_after_commit(self):
+		jobs = []
+		with patch.object(delivery, "enqueue", side_effect=lambda names: jobs.append(list(names))):
+			_si, _address, log = self.queued_relance()
+		self.assertEqual(jobs, [[log.email_queue]], "one delivery for the batch, after its commit")
+
+	def test_wkhtmltopdf_engine_delivers_too(self):
+		self.use("wkhtmltopdf")
+		si, address, log = self.queued_relance()
+		self.assertEqual(delivery.deliver([log.email_queue]).get("sent"), 1)
+		[mail] = self.smtp.to(address)
+		[(_fname, pdf)] = mail.pdfs()
+		self.assertFalse(by_chromium(pdf))
+		self.assertIn(si.name, pdf_text(pdf))
