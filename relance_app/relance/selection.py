@@ -69,6 +69,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 			"indemnity_b2b_only",
 			"send_thank_you",
 			"max_attempts",
+			"wait_for_posting",
 		],
 	)
 	if not rows:
@@ -118,6 +119,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 			indemnity_b2b_only=bool(r.indemnity_b2b_only),
 			send_thank_you=bool(r.send_thank_you),
 			max_attempts=cint(r.max_attempts) or 3,
+			wait_for_posting=bool(r.wait_for_posting),
 		)
 		out[r.name] = PolicyInfo(
 			name=r.name,
@@ -265,6 +267,7 @@ def select_candidates(
 			log.relance_date,
 			log.attempts,
 			log.name if detail else 0,
+			log.posting_date,
 		)
 		.where(where)
 		.run()
@@ -293,6 +296,7 @@ class LogRow(NamedTuple):
 	relance_date: date
 	attempts: int
 	name: str
+	posting_date: date | None = None
 
 
 def _date(value) -> date:
@@ -322,7 +326,13 @@ def facts_from_row(r, schedule, logs) -> InvoiceFacts:
 		if schedule and len(schedule) > 1
 		else (),
 		history=tuple(
-			HistoryEntry(x.stage_name, x.status, _date(x.relance_date), x.attempts or 1)
+			HistoryEntry(
+				x.stage_name,
+				x.status,
+				_date(x.relance_date),
+				x.attempts or 1,
+				posted=_date(x.posting_date) if x.posting_date else None,
+			)
 			for x in logs
 			if x.stage_name != THANK_YOU_STAGE
 		),

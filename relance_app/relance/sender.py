@@ -807,6 +807,7 @@ def set_invoice_fields(
 		frappe.db.set_value("Sales Invoice", invoice, values, update_modified=False)
 
 
+AWAITING_POSTING_STATUS = "Awaiting Posting"
 STATUS_OF_REASON = {
 	R.PAID: "Paid",
 	R.ON_HOLD: "On Hold",
@@ -814,6 +815,7 @@ STATUS_OF_REASON = {
 	R.COMPLETED: "Completed",
 	R.AWAITING_APPROVAL: "Awaiting Approval",
 	R.CUSTOMER_DISABLED: "Excluded",
+	R.AWAITING_POSTING: AWAITING_POSTING_STATUS,
 }
 
 
@@ -830,6 +832,8 @@ def refresh_invoice_status(candidate: Candidate, decision, as_of: date) -> None:
 	current_status = row.relance_status
 	if status is None:
 		status = current_status if current_status in ("Sent", "No Recipient") else "Scheduled"
+		if current_status == AWAITING_POSTING_STATUS:  # the letter's posting date was entered
+			status = "Sent"
 	changed = (
 		status != current_status
 		or (next_stage or None) != (row.relance_next_stage or None)
@@ -846,13 +850,19 @@ def update_next(candidate: Candidate, stage: Stage, as_of: date, status: str = "
 	"""After a stage is acted on, one update of the invoice's relance fields: status, last stage and
 	when and which stage comes next (for the form, the list and its filters)."""
 	facts = candidate.facts
-	history = (*facts.history, HistoryEntry(stage.stage_name, SENT, as_of))
-	next_date, next_stage = next_relance_date(
-		candidate.policy.policy,
-		replace(facts, history=history),
-		as_of + timedelta(days=1),
-		*company_calendar(candidate.row.company),
-	)
+	# the stage's own earlier entry (awaiting approval, a failure) is replaced by this one
+	earlier = (h for h in facts.history if h.stage_name != stage.stage_name)
+	history = (*earlier, HistoryEntry(stage.stage_name, SENT, as_of))
+	policy = candidate.policy.policy
+	after = replace(facts, history=history)
+	waiting = decide(policy, after, as_of + timedelta(days=1)) if policy.wait_for_posting else None
+	if waiting and waiting.reason == R.AWAITING_POSTING:
+		# a letter: nothing more until its posting date is entered on the log
+		status, next_date, next_stage = AWAITING_POSTING_STATUS, None, waiting.next_stage.stage_name
+	else:
+		next_date, next_stage = next_relance_date(
+			policy, after, as_of + timedelta(days=1), *company_calendar(candidate.row.company)
+		)
 	set_invoice_fields(
 		facts.name,
 		status=status,

@@ -51,6 +51,10 @@ def status_line(si) -> tuple[str, str]:
 		return _("{0} awaiting approval").format(si.relance_last_stage), "purple"
 	if si.relance_status == "No Recipient":
 		return _("{0} not sent: no recipient").format(si.relance_last_stage), "red"
+	if si.relance_status == "Awaiting Posting":
+		return _("{0} sent on {1} – next: {2} once the letter's posting date is entered").format(
+			si.relance_last_stage, _d(si.relance_last_date), si.relance_next_stage or "-"
+		), "orange"
 	parts = []
 	if si.relance_last_stage:
 		parts.append(_("{0} sent on {1}").format(si.relance_last_stage, _d(si.relance_last_date)))
