@@ -4,6 +4,10 @@ frappe.ui.form.on("Customer", {
 		if (frm.is_new()) return;
 		const $section = frm.dashboard.add_section("", __("Relances"));
 		relance_app.load_customer_panel(frm, $section, 0);
+		// collection file of the customer's overdue invoices (relance_app/public/js/collection_file.js)
+		frappe.require("/assets/relance_app/js/collection_file.js", () =>
+			relance_app.collection_file.setup_customer(frm)
+		);
 	},
 });
 

@@ -17,6 +17,10 @@ frappe.ui.form.on("Sales Invoice", {
 				frm.dashboard.add_section(relance_app.render_logs(data.timeline), __("Relance History"));
 				if (data.can_manage) relance_app.add_invoice_actions(frm, data);
 			});
+		// collection file and letters' delivery (relance_app/public/js/collection_file.js)
+		frappe.require("/assets/relance_app/js/collection_file.js", () =>
+			relance_app.collection_file.setup_invoice(frm)
+		);
 	},
 });
 
