@@ -331,7 +331,8 @@ def facts_from_row(r, schedule, logs) -> InvoiceFacts:
 				x.status,
 				_date(x.relance_date),
 				x.attempts or 1,
-				posted=_date(x.posting_date) if x.posting_date else None,
+				# a letter's posting date (callers with their own log tuples may not have it)
+				posted=_date(x.posting_date) if getattr(x, "posting_date", None) else None,
 			)
 			for x in logs
 			if x.stage_name != THANK_YOU_STAGE
