@@ -18,7 +18,6 @@ from relance_app.engine.penalties import RateTable, compute_penalties
 
 APP = Path(__file__).resolve().parent.parent / "relance_app"
 TEMPLATES = APP / "templates" / "relance"
-MANIFEST = json.loads((TEMPLATES / "manifest.json").read_text())
 ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
 STAGE_OF = {
 	"pre_relance": PRE,
@@ -30,6 +29,8 @@ STAGE_OF = {
 	"mise_en_demeure": MED,
 	"thank_you": R1,
 }
+# the stage emails; the debtor page's promise confirmation is checked in test_portal.py
+MANIFEST = [e for e in json.loads((TEMPLATES / "manifest.json").read_text()) if e["key"] in STAGE_OF]
 AS_OF = date(2026, 4, 1)
 DUE = date(2026, 3, 1)
 COMPANY = Party("Exemple SARL", "Marie Martin", "compta@exemple.fr", "01 23 45 67 89")

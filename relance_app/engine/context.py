@@ -324,11 +324,13 @@ def build_context(
 	include_penalties: bool | None = None,
 	payment_details: dict | None = None,
 	test_mode: bool = False,
+	portal_url: str = "",
 ) -> dict:
 	"""The template context of one message: one invoice, or several when the policy groups them.
 
 	Top-level keys repeat the first invoice's (invoice_number, amount_due, due_date, days_late ...)
-	so single-invoice templates stay short; `invoices` lists them all.
+	so single-invoice templates stay short; `invoices` lists them all. `portal_url` is the customer's
+	debtor page (empty: no link).
 	"""
 	if not invoices:
 		raise ValueError("a relance is about at least one invoice")
@@ -405,6 +407,7 @@ def build_context(
 			**customer.extra,
 		},
 		"payment": dict(payment_details or {}),
+		"portal_url": portal_url or "",
 	}
 
 
@@ -451,4 +454,5 @@ def sample_context(language: str = "fr", stage: Stage | None = None, stages: Seq
 		Party("Client SAS", "Jean Dupont", "jean.dupont@client.fr"),
 		language=language,
 		payment_details={"iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPP", "bank": "Banque"},
+		portal_url="https://example.com/relance/sample-link",
 	)

@@ -13,7 +13,9 @@ SENT = "Sent"
 FAILED = "Failed"
 SKIPPED = "Skipped"
 CANCELLED = "Cancelled"
-LOG_STATUSES = (AWAITING_APPROVAL, QUEUED, SENT, FAILED, SKIPPED, CANCELLED)
+# an answer of the debtor from the debtor page (relance_app.portal): never a relance, never a stage
+ANSWERED = "Answered"
+LOG_STATUSES = (AWAITING_APPROVAL, QUEUED, SENT, FAILED, SKIPPED, CANCELLED, ANSWERED)
 
 # A stage with one of these statuses has been acted on and is never acted on again.
 ACTED_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT, SKIPPED, CANCELLED})
