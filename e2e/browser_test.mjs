@@ -6,7 +6,9 @@
 //   node e2e/browser_test.mjs --url http://SITE:8000 --fixture '<json above>' [--out DIR]
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const arg = (name, fallback) => {
@@ -178,6 +180,46 @@ try {
 		assert.ok(text.includes("Relance 1"), "no Relance 1 row");
 	});
 	await shot("report-stage-effectiveness.png");
+
+	// ---- Collection file (issue 14, helper-6) --------------------------------------------------
+	// From the fixture's first invoice: Relance > Collection File > Build the File; the private PDF
+	// attached to the invoice is fetched with the session and its first two pages are rendered by
+	// pdftoppm (poppler-utils) into the output directory.
+	await page.setViewportSize({ width: 1440, height: 1000 });
+	await page.goto(`${url}/app/sales-invoice/${encodeURIComponent(invoice)}`);
+	await page.locator(".form-message-container:not(.hidden)").first().filter({ hasText: "Relance" })
+		.waitFor({ timeout: 30000 });
+	await check("the collection file is built from the invoice and its first pages rendered", async () => {
+		await page.getByRole("button", { name: "Relance" }).click();
+		await page.getByRole("link", { name: "Collection File" }).click();
+		const cfDialog = page.locator(".modal.show");
+		await cfDialog.waitFor({ timeout: 10000 });
+		await shot("collection-file-dialog.png");
+		await cfDialog.getByRole("button", { name: "Build the File" }).click();
+		const link = page.locator(".relance-collection-file-link");
+		await link.waitFor({ timeout: 180000 });
+		await shot("collection-file-saved.png");
+		const href = await link.getAttribute("href");
+		assert.match(href, /^\/private\/files\/.+\.pdf$/);
+		const answer = await page.request.get(new URL(href, url).toString());
+		assert.equal(answer.status(), 200);
+		const pdf = await answer.body();
+		assert.equal(pdf.subarray(0, 4).toString(), "%PDF");
+		const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "relance-cf-"));
+		const file = path.join(tmp, "collection-file.pdf");
+		fs.writeFileSync(file, pdf);
+		execFileSync("pdftoppm", ["-png", "-r", "80", "-f", "1", "-l", "2", file, path.join(tmp, "page")]);
+		// pdftoppm pads the page number to the width of the last page's: page-1.png or page-01.png
+		const pages = fs.readdirSync(tmp).filter((f) => f.endsWith(".png")).sort();
+		assert.equal(pages.length, 2, `pages rendered: ${pages}`);
+		pages.forEach((f, i) => {
+			const target = path.join(out, `collection-file-page-${i + 1}.png`);
+			fs.copyFileSync(path.join(tmp, f), target);
+			console.log(`page image: ${target}`);
+		});
+		fs.rmSync(tmp, { recursive: true, force: true });
+		await page.keyboard.press("Escape");
+	});
 } finally {
 	await browser.close();
 }
