@@ -5,6 +5,7 @@ frappe.provide("frappe.listview_settings");
 		Scheduled: "blue",
 		Sent: "orange",
 		"Awaiting Approval": "purple",
+		"Awaiting Posting": "orange",
 		"On Hold": "yellow",
 		"No Recipient": "red",
 		Paid: "green",
