@@ -220,6 +220,98 @@ try {
 		fs.rmSync(tmp, { recursive: true, force: true });
 		await page.keyboard.press("Escape");
 	});
+
+	// ---- Debtor page (issue 16, helper-5: relance_app.portal) ----------------------------------
+	// The link of the queued relance email, opened with no login (a new browser context has no
+	// cookies): the invoices, a PDF, a promise and its confirmation, a dispute, a tampered link.
+	if (fixture.portal_url) {
+		const portal_path = new URL(fixture.portal_url).pathname; // on the server under test (--url)
+		const guest = await browser.newContext({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
+		const debtor = await guest.newPage();
+		let dialogs = 0;
+		debtor.on("dialog", async (d) => {
+			dialogs++; // an alert() would be a script the page let through
+			await d.dismiss();
+		});
+		const debtor_shot = async (name, fullPage = false) => {
+			const file = path.join(out, name);
+			await debtor.screenshot({ path: file, fullPage });
+			console.log(`screenshot: ${file}`);
+		};
+		const card = (inv) => debtor.locator(`article[data-invoice="${inv}"]`);
+		const answer = async (inv, action, fill, shot_name) => {
+			await card(inv).locator(`[data-rl-action="${action}"]`).click();
+			const form = card(inv).locator("#rl-form");
+			await form.waitFor({ timeout: 10000 });
+			await fill(form);
+			if (shot_name) await debtor_shot(shot_name);
+			await form.locator("button[type=submit]").click();
+			await debtor.locator("#rl-notice:not([hidden])").waitFor({ timeout: 60000 });
+			return debtor.locator("#rl-notice").innerText();
+		};
+
+		const opened = await debtor.goto(`${url}${portal_path}`);
+		await check("debtor page opens without login and lists the open invoices", async () => {
+			assert.equal(opened.status(), 200);
+			for (const inv of fixture.invoices) await card(inv).waitFor({ timeout: 30000 });
+			assert.ok(!(await debtor.content()).includes("/app/"), "a link into the desk");
+		});
+		await debtor_shot("debtor-page-phone.png", true);
+
+		await check("an invoice PDF downloads", async () => {
+			const [download] = await Promise.all([
+				debtor.waitForEvent("download", { timeout: 120000 }),
+				card(fixture.invoices[0]).locator("a.rl-pdf").click(),
+			]);
+			const file = path.join(out, "debtor-invoice.pdf");
+			await download.saveAs(file);
+			assert.equal(fs.readFileSync(file).subarray(0, 4).toString(), "%PDF");
+			fs.unlinkSync(file);
+		});
+
+		await check("a payment promise is recorded and confirmed", async () => {
+			const notice = await answer(
+				fixture.invoices[0],
+				"promise",
+				async (form) => {
+					const input = form.locator("input[name=promised_date]");
+					await input.fill(await input.getAttribute("min"));
+				},
+				"debtor-page-promise-form.png"
+			);
+			assert.match(notice, /promesse|promise/i);
+			assert.match(await card(fixture.invoices[0]).innerText(), /Paiement promis|Payment promised/);
+		});
+		await debtor_shot("debtor-page-promise-confirmed.png");
+
+		await check("a dispute of the other invoice is recorded, its comment never runs", async () => {
+			const notice = await answer(fixture.invoices[1], "dispute", async (form) => {
+				await form.locator("select[name=reason]").selectOption("Wrong amount");
+				await form
+					.locator("textarea[name=comment]")
+					.fill("Le montant ne correspond pas au devis. <script>alert(1)</script>");
+			});
+			assert.match(notice, /contestation|dispute/i);
+			assert.match(await card(fixture.invoices[1]).innerText(), /Contestée|Disputed/);
+			assert.equal(dialogs, 0);
+		});
+
+		await debtor.setViewportSize({ width: 1280, height: 900 });
+		await debtor.reload();
+		await card(fixture.invoices[0]).waitFor({ timeout: 30000 });
+		await debtor_shot("debtor-page-desktop.png", true);
+
+		await check("a tampered link shows the refusal", async () => {
+			const last = portal_path.slice(-1);
+			const tampered = portal_path.slice(0, -1) + (last === "A" ? "B" : "A");
+			const refused = await debtor.goto(`${url}${tampered}`);
+			assert.equal(refused.status(), 404);
+			assert.match(await debtor.locator("#rl-invalid").innerText(), /plus valable|no longer valid/i);
+			assert.equal(await debtor.locator("article[data-invoice]").count(), 0);
+		});
+		await debtor_shot("debtor-page-link-refused.png");
+		await guest.close();
+	}
 } finally {
 	await browser.close();
 }

@@ -31,7 +31,7 @@ def run_dunning(as_of=None, dry_run=False) -> dict:
 	return _run(as_of=as_of, dry_run=dry_run)
 
 
-def _set_hold_fields(sales_invoice: str, values: dict):
+def _set_hold_fields(sales_invoice: str, values: dict, ignore_permissions: bool = False):
 	doc = frappe.get_doc("Sales Invoice", sales_invoice)
 	if doc.docstatus != 1:
 		frappe.throw(
@@ -41,7 +41,7 @@ def _set_hold_fields(sales_invoice: str, values: dict):
 		)
 	doc.update(values)
 	doc.flags.ignore_validate_update_after_submit = False
-	doc.save()
+	doc.save(ignore_permissions=ignore_permissions)
 	from relance_app.relance.sender import set_invoice_fields
 
 	if values.get("relance_hold"):
@@ -59,6 +59,12 @@ def _set_hold_fields(sales_invoice: str, values: dict):
 )
 def set_hold(sales_invoice: str, reason: str, until=None) -> dict:
 	"""Pause the relance of an invoice (dispute, promise, reply, other), until a date or until resumed."""
+	return hold_invoice(sales_invoice, reason, until)
+
+
+def hold_invoice(sales_invoice: str, reason: str, until=None, ignore_permissions=False, note="") -> dict:
+	"""set_hold's work, for a caller that checked who asks (the debtor page: `ignore_permissions`,
+	`note` added to the invoice's comment)."""
 	if reason not in HOLD_REASONS:
 		frappe.throw(
 			_("Unknown hold reason {0}; choose one of {1}.").format(
@@ -80,12 +86,14 @@ def set_hold(sales_invoice: str, reason: str, until=None) -> dict:
 			"relance_hold_reason": reason,
 			"relance_hold_until": until,
 		},
+		ignore_permissions=ignore_permissions,
 	)
 	doc.add_comment(
 		"Info",
 		_("Relance put on hold: {0}{1}").format(
 			_(reason), _(" until {0}").format(frappe.format(until, "Date")) if until else ""
-		),
+		)
+		+ (f" {note}" if note else ""),
 	)
 	return {
 		"sales_invoice": sales_invoice,
@@ -238,3 +246,22 @@ def simulate_policy(dunning_policy: str, days: int = 60) -> dict:
 	from relance_app.relance.views import simulate
 
 	return simulate(dunning_policy, days)
+
+
+@frappe.whitelist()
+@args.checked(roles=args.ACCOUNTS, customer=args.Doc("Customer"), company=args.Doc("Company", required=False))
+def get_portal_link(customer: str, company=None) -> str:
+	"""The link to the customer's debtor page for `company` (default: the company of its latest open
+	invoice, else the default company), valid for the days set in Relance Settings from now."""
+	from relance_app.portal import get_link
+
+	return get_link(customer, company)
+
+
+@frappe.whitelist(methods=["POST"])
+@args.checked(roles=args.ACCOUNTS, customer=args.Doc("Customer", perm="write"))
+def revoke_portal_links(customer: str) -> dict:
+	"""Every link to the customer's debtor page issued until now stops working."""
+	from relance_app.portal import revoke_links
+
+	return revoke_links(customer)

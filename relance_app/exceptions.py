@@ -29,3 +29,11 @@ class InvalidArgumentError(frappe.ValidationError):
 
 class InvalidLegalRateError(frappe.ValidationError):
 	pass
+
+
+class InvalidLinkError(frappe.PermissionError):
+	"""A debtor page link that is forged, altered, expired or revoked: all the same to the caller."""
+
+
+class DebtorAnswerError(frappe.ValidationError):
+	"""An answer from the debtor page that the rules refuse (invoice, dates, promises, texts)."""

@@ -62,6 +62,12 @@ additional_timeline_content = {
 	"Customer": ["relance_app.relance.timeline.timeline_content"],
 }
 
+# Website
+# -------
+
+# the debtor page of a relance email: relance_app/www/relance.html (relance_app.portal)
+website_route_rules = [{"from_route": "/relance/<token>", "to_route": "relance"}]
+
 # Jinja
 # -----
 

@@ -279,7 +279,15 @@ def message_context(
 		tone=tone or customer_tone(customer.get("name"), policy, policy_doc, as_of),
 		payment_details=payment_details(company),
 		test_mode=test_mode,
+		portal_url=debtor_page_url(customer.get("name"), company),
 	)
+
+
+def debtor_page_url(customer: str, company: str) -> str:
+	"""The `portal_url` of a relance email: a link to the customer's debtor page, issued now."""
+	from relance_app.portal import portal_url
+
+	return portal_url(customer, company)
 
 
 def customer_info(row) -> dict:

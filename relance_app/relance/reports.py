@@ -233,6 +233,21 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	):
 		logs[r[0]].append(RegisterLog(*r[1:]))
 
+	# the latest answer of the debtor from the debtor page (relance_app.portal), per invoice
+	answers = {}
+	for r in (
+		frappe.qb.from_(log)
+		.join(si)
+		.on(si.name == log.sales_invoice)
+		.join(c)
+		.on(c.name == si.customer)
+		.select(log.sales_invoice, log.reason, log.answered_at)
+		.where(where & (log.status == "Answered"))
+		.orderby(log.creation)
+		.run()
+	):
+		answers[r[0]] = _("{0} ({1})").format(r[1], frappe.format(r[2], "Date")) if r[2] else r[1]
+
 	cache.clear()
 	policies = load_policies()
 	resolver = PolicyResolver(policies)
@@ -244,6 +259,7 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 		row_logs = [x for x in all_logs if x.stage_name != THANK_YOU_STAGE]
 		row = _register_row(r, info, row_logs, all_logs, schedules.get(r.name), as_of, with_next)
 		row.procedure_label = labels.get(row.procedure, row.procedure)
+		row.debtor_answer = answers.get(r.name)
 		out.append(row)
 
 	stage, proc, policy = filters.get("stage"), filters.get("procedure"), filters.get("dunning_policy")

@@ -25,6 +25,8 @@ FIELDS = (
 	"email_queue",
 	"test_mode",
 	"group_id",
+	"answered_at",
+	"remote_ip",
 )
 
 
@@ -75,10 +77,15 @@ def timeline_content(doctype, docname) -> list[dict]:
 			"sales_invoice",
 			"channel",
 			"reason",
+			"answered_at",
+			"remote_ip",
 		],
 		order_by="creation desc",
 		limit=200,
 	):
+		if r.status == "Answered":
+			out.append(answer_content(doctype, r))
+			continue
 		content = frappe._("Relance {0} ({1}): {2}").format(
 			frappe.bold(r.stage_name), r.channel or "", frappe._(r.status)
 		)
@@ -97,3 +104,21 @@ def timeline_content(doctype, docname) -> list[dict]:
 			}
 		)
 	return out
+
+
+def answer_content(doctype, r) -> dict:
+	"""A debtor's answer from the debtor page (relance_app.portal): what, when, from which address."""
+	content = frappe._("From the debtor page: {0}").format(frappe.utils.escape_html(r.reason or ""))
+	content += " – " + frappe._("{0}, IP address {1}").format(
+		frappe.format(r.answered_at, "Datetime"), frappe.utils.escape_html(r.remote_ip or "?")
+	)
+	if doctype == "Customer":
+		content += " – " + frappe.utils.get_link_to_form("Sales Invoice", r.sales_invoice)
+	return {
+		"icon": "reply",
+		"is_card": False,
+		"creation": r.answered_at or r.creation,
+		"template": "timeline_message_box",
+		"template_data": {"content": content, "relance_log": r.name},
+		"content": content,
+	}

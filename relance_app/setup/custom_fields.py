@@ -40,6 +40,26 @@ CUSTOM_FIELDS = {
 			"insert_after": "relance_column_break",
 			"description": "How French relances address this customer.",
 		},
+		{
+			"fieldname": "relance_links_revoked_on",
+			"fieldtype": "Datetime",
+			"label": "Relance Links Revoked On",
+			"insert_after": "relance_register",
+			"read_only": 1,
+			"no_copy": 1,
+			"depends_on": "relance_links_revoked_on",
+			"description": "Links to the debtor page issued before this moment no longer work.",
+		},
+		{
+			"fieldname": "relance_link_version",
+			"fieldtype": "Int",
+			"label": "Relance Link Version",
+			"insert_after": "relance_links_revoked_on",
+			"read_only": 1,
+			"hidden": 1,
+			"no_copy": 1,
+			"default": "0",
+		},
 	],
 	"Sales Invoice": [
 		{

@@ -264,6 +264,7 @@ class TestApiArguments(FrappeTestCase):
 				"Customer": self.customer,
 				"Dunning Policy": self.policy,
 				"Relance Log": self.log,
+				"Company": frappe.db.get_value("Sales Invoice", self.invoice, "company"),
 			}[spec.doctype]
 		if kind == "doclist":
 			return json.dumps([self.log])

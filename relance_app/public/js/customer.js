@@ -64,3 +64,73 @@ relance_app.load_customer_panel = function (frm, $wrapper, start) {
 			);
 		});
 };
+
+// The debtor page (relance_app.portal): the link of a customer, and revoking every link issued so far
+frappe.ui.form.on("Customer", {
+	refresh(frm) {
+		if (frm.is_new()) return;
+		const roles = ["Accounts Manager", "Accounts User", "System Manager"];
+		if (!roles.some((role) => frappe.user.has_role(role))) return;
+		frm.add_custom_button(__("Debtor Page Link"), () => relance_app.portal_link(frm), __("Relance"));
+		if (frm.perm[0] && frm.perm[0].write) {
+			frm.add_custom_button(
+				__("Revoke Relance Links"),
+				() => relance_app.revoke_portal_links(frm),
+				__("Relance")
+			);
+		}
+	},
+});
+
+relance_app.portal_link = function (frm) {
+	frappe.prompt(
+		[
+			{
+				fieldname: "company",
+				fieldtype: "Link",
+				options: "Company",
+				label: __("Company"),
+				description: __("Empty: the company of the customer's latest open invoice."),
+			},
+		],
+		(values) =>
+			frappe
+				.call("relance_app.api.get_portal_link", { customer: frm.doc.name, company: values.company })
+				.then((r) => {
+					if (!r.message) return;
+					const url = r.message;
+					frappe.msgprint({
+						title: __("Debtor Page Link"),
+						indicator: "blue",
+						message: `<p>${__(
+							"The customer sees its open invoices, pays, promises a date or disputes, with no account. The link works for the days set in Relance Settings."
+						)}</p><input class="form-control relance-portal-link" readonly value="${frappe.utils.escape_html(url)}">`,
+						primary_action: {
+							label: __("Copy"),
+							action: () => frappe.utils.copy_to_clipboard(url),
+						},
+					});
+				}),
+		__("Debtor Page Link"),
+		__("Get Link")
+	);
+};
+
+relance_app.revoke_portal_links = function (frm) {
+	frappe.confirm(
+		__("Every link to the debtor page issued to {0} until now stops working. Continue?", [
+			frappe.utils.escape_html(frm.doc.customer_name || frm.doc.name),
+		]),
+		() =>
+			frappe
+				.call({
+					method: "relance_app.api.revoke_portal_links",
+					args: { customer: frm.doc.name },
+					freeze: true,
+				})
+				.then(() => {
+					frappe.show_alert({ message: __("Relance links revoked."), indicator: "green" });
+					frm.reload_doc();
+				})
+	);
+};

@@ -8,6 +8,7 @@ relance_app.STATUS_COLOURS = {
 	Failed: "red",
 	Skipped: "gray",
 	Cancelled: "gray",
+	Answered: "cyan",
 };
 
 relance_app.STAGE_COLOURS = ["#7c3aed", "#2563eb", "#0891b2", "#d97706", "#dc2626", "#991b1b"];
@@ -28,7 +29,12 @@ relance_app.render_logs = function (logs, options = {}) {
 		.map((log) => {
 			const colour = relance_app.STATUS_COLOURS[log.status] || "gray";
 			const stage_colour = relance_app.stage_colour(log.stage_name, order);
-			const stage = log.stage_name === "__thank_you__" ? __("Thank you") : log.stage_name;
+			const stage =
+				log.stage_name === "__thank_you__"
+					? __("Thank you")
+					: log.status === "Answered"
+					? __("Debtor Page")
+					: log.stage_name;
 			const email = log.communication
 				? `<a href="/app/communication/${encodeURIComponent(log.communication)}">${__("Email")}</a>`
 				: "";
@@ -48,6 +54,7 @@ relance_app.render_logs = function (logs, options = {}) {
 						${log.days_late ? " · " + __("{0} days late", [log.days_late]) : ""}
 						${amount ? " · " + amount : ""}
 						${log.recipients ? " · " + frappe.utils.escape_html(log.recipients) : ""}
+						${log.remote_ip ? " · " + __("IP address {0}", [frappe.utils.escape_html(log.remote_ip)]) : ""}
 						${email ? " · " + email : ""}
 						· <a href="/app/relance-log/${encodeURIComponent(log.name)}">${__("Log")}</a>
 					</div>

@@ -25,6 +25,7 @@ class RelanceSettings(Document):
 			)
 		if cint(self.chunk_size) < 1:
 			self.chunk_size = 50
+		self.validate_debtor_page()
 		seen = set()
 		for row in self.default_policies:
 			if row.company in seen:
@@ -40,6 +41,24 @@ class RelanceSettings(Document):
 					_("Row {0}: Dunning Policy {1} belongs to company {2}, not {3}.").format(
 						row.idx, frappe.bold(row.dunning_policy), policy_company, frappe.bold(row.company)
 					),
+					RelanceSettingsError,
+					title=_("Invalid Relance Settings"),
+				)
+
+	def validate_debtor_page(self):
+		"""Bounds of the debtor page settings (relance_app.portal); empty or 0 is the default."""
+		for fieldname, label, default, low, high in (
+			("portal_link_validity_days", _("Link Validity (Days)"), 60, 1, 3650),
+			("portal_max_promise_days", _("Latest Promise Date (Days Ahead)"), 30, 1, 365),
+			("portal_paid_hold_days", _('Hold After "Already Paid" (Days)'), 7, 1, 90),
+		):
+			value = self.get(fieldname)
+			if not cint(value):
+				self.set(fieldname, default)
+				continue
+			if not low <= cint(value) <= high:
+				frappe.throw(
+					_("{0} must be between {1} and {2}, not {3}.").format(label, low, high, value),
 					RelanceSettingsError,
 					title=_("Invalid Relance Settings"),
 				)

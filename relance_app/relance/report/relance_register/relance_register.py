@@ -32,6 +32,7 @@ def columns() -> list[dict]:
 		col("next_date", _("Next Relance Date"), "Date", 95),
 		col("procedure_label", _("Procedure"), width=165),
 		col("procedure_detail", _("Hold / Promise"), width=140),
+		col("debtor_answer", _("Debtor Answer"), width=200),
 		col("relances_sent", _("Relances Sent"), "Int", 80),
 		col("last_channel", _("Channel"), width=100),
 		col("last_status", _("Last Relance Status"), width=100),

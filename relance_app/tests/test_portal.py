@@ -1,0 +1,674 @@
+"""The debtor page (relance_app.portal) on a real site: the link in the relance email, the page, the
+three answers and every safety rule of issue 16. In-process for the rules (as Guest), then over HTTP
+against the running web server (RELANCE_REST_URL, else the site's host_name) for the page, the PDFs
+and the rate limit's 429 — the web server must run this code (restart it after a change: it runs
+with --noreload)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import frappe
+from frappe.query_builder.functions import Count
+from frappe.utils import add_days, getdate, today
+from frappe.utils import set_request as make_request
+
+from relance_app import api, portal
+from relance_app.engine import portal as P
+from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
+from relance_app.tests.test_run import RelanceRunCase, run
+from relance_app.tests.test_setup import make_user
+from relance_app.tests.utils import make_invoice, pay, unique
+
+TODAY = getdate(today())
+IP = "203.0.113.7"
+LINK = re.compile(r'href="(https?://[^"]+/relance/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+))"')
+WATCHED = ("Relance Log", "ToDo", "Communication", "Comment", "Email Queue", "Version", "Error Log")
+HOLD_FIELDS = ("relance_hold", "relance_hold_reason", "relance_hold_until", "modified")
+
+
+def counts() -> dict:
+	out = {}
+	for doctype in WATCHED:
+		table = frappe.qb.DocType(doctype)
+		out[doctype] = frappe.qb.from_(table).select(Count("*")).run()[0][0]
+	return out
+
+
+def hold_of(invoice: str) -> tuple:
+	return tuple(frappe.db.get_value("Sales Invoice", invoice, HOLD_FIELDS))
+
+
+@contextmanager
+def as_guest(ip: str = IP):
+	frappe.set_user("Guest")
+	frappe.local.request_ip = ip
+	try:
+		yield
+	finally:
+		frappe.set_user("Administrator")
+		frappe.local.request_ip = None
+		frappe.local.lang = "en"
+
+
+def render_page(token: str):
+	"""(status, html) of /relance/<token>, rendered in this process as the web server would."""
+	from frappe.website.serve import get_response
+
+	missing = object()
+	previous = getattr(frappe.local, "request", missing)
+	make_request(method="GET", path=f"/relance/{quote(token, safe='')}")
+	try:
+		response = get_response()
+		return response.status_code, frappe.safe_decode(response.get_data())
+	finally:
+		if previous is missing:
+			del frappe.local.request
+		else:
+			frappe.local.request = previous
+		frappe.local.form_dict = frappe._dict()
+		frappe.local.lang = "en"
+
+
+def flush_queue(invoices) -> int:
+	"""Send the queued emails of these invoices (not what other suites on the site queued)."""
+	frappe.flags.testing_email = True
+	frappe.flags.mute_emails = False
+	names = frappe.get_all(
+		"Email Queue",
+		filters={
+			"status": "Not Sent",
+			"reference_doctype": "Sales Invoice",
+			"reference_name": ("in", invoices),
+		},
+		pluck="name",
+		order_by="creation asc",
+	)
+	for name in names:
+		frappe.get_doc("Email Queue", name).send(force_send=True)
+	return len(names)
+
+
+def answers(invoice: str) -> list:
+	return frappe.get_all(
+		"Relance Log",
+		filters={"sales_invoice": invoice, "status": "Answered"},
+		fields=["*"],
+		order_by="creation asc",
+	)
+
+
+class PortalCase(RelanceRunCase):
+	@classmethod
+	def setUpClass(cls):
+		for attempt in range(3):
+			try:
+				super().setUpClass()
+				break
+			except frappe.TimestampMismatchError:
+				# another suite on this site saved Relance Settings at the same moment: try again
+				if getattr(cls, "smtp", None):
+					cls.smtp.stop()
+				frappe.db.rollback()
+				if attempt == 2:
+					raise
+				time.sleep(1)
+		frappe.db.set_single_value(
+			"Relance Settings",
+			{
+				"portal_enabled": 1,
+				"portal_link_validity_days": 60,
+				"portal_max_promise_days": 30,
+				"portal_paid_hold_days": 7,
+				"portal_todo_user": None,
+			},
+		)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		frappe.db.commit()  # nosemgrep: the web server reads these settings
+
+	def setUp(self):
+		super().setUp()
+		frappe.local.lang = "en"
+
+	def debtor(self, invoices=2, days_late=20, **kw):
+		"""A customer with an email address and `invoices` overdue invoices; its link."""
+		customer, address = self.customer(**kw)
+		made = [
+			make_invoice(customer, add_days(TODAY, -(days_late + i)), amount=500 + i) for i in range(invoices)
+		]
+		token = self.token(customer)
+		return customer, address, [si.name for si in made], token
+
+	def token(self, customer, issued=None, company=None):
+		company = company or frappe.db.get_value("Sales Invoice", {"customer": customer}, "company")
+		generation = frappe.db.get_value("Customer", customer, "relance_link_version") or 0
+		return P.sign_link(portal._key(), customer, company, issued or int(time.time()), generation)
+
+
+class TestLinkAndPage(PortalCase):
+	def test_the_relance_email_carries_the_link_and_the_page_shows_what_is_owed(self):
+		customer, address, (first, second), _token = self.debtor()
+		other, _, (foreign,), _ = self.debtor(invoices=1)
+		paid = make_invoice(customer, add_days(TODAY, -40), amount=100)
+		pay(paid.name)
+		run([first, second])
+		flush_queue([first, second])
+		mails = self.smtp.to(address)
+		self.assertTrue(mails)
+		for mail in mails:
+			body = mail.body_text()
+			self.assertIn("Voir vos factures, payer ou nous répondre", body)
+			url, token = LINK.search(body).groups()
+			self.assertIn("/relance/", url)
+			access = portal.resolve(token)
+			self.assertEqual(
+				(access.customer.name, access.company.name),
+				(customer, frappe.db.get_value("Sales Invoice", first, "company")),
+			)
+		status, html = render_page(token)
+		self.assertEqual(status, 200)
+		for name in (first, second):
+			self.assertIn(name, html)
+		self.assertNotIn(foreign, html)  # no other customer
+		self.assertNotIn(paid.name, html)  # open invoices only
+		self.assertNotIn(other, html)
+		self.assertNotIn("/app/", html)  # no link into the desk
+		self.assertIn("Relance 1", html)  # the stage reached
+		self.assertIn("Vos factures", html)  # the customer's language (French)
+		self.assertIn('lang="fr"', html)
+		self.assertIn("relance_app.portal.invoice_pdf", html)
+		self.assertIn("relance_app.portal.statement_pdf", html)
+
+	def test_an_english_customer_gets_the_page_in_english(self):
+		_customer, _address, (invoice, _), token = self.debtor(language="en")
+		status, html = render_page(token)
+		self.assertEqual(status, 200)
+		self.assertIn("Your invoices", html)
+		self.assertIn("Promise a payment date", html)
+		self.assertIn(invoice, html)
+
+	def test_get_portal_link_for_accounts_users_only(self):
+		customer, _address, (invoice, _), _token = self.debtor()
+		link = api.get_portal_link(customer)
+		token = link.rsplit("/relance/", 1)[1]
+		self.assertEqual(portal.resolve(token).customer.name, customer)
+		company = frappe.db.get_value("Sales Invoice", invoice, "company")
+		self.assertEqual(
+			portal.resolve(api.get_portal_link(customer, company).rsplit("/", 1)[1]).company.name, company
+		)
+		clerk = make_user(f"{frappe.scrub(unique('clerk'))}@example.com", ["Accounts User"])
+		outsider = make_user(f"{frappe.scrub(unique('outsider'))}@example.com", ["Blogger"])
+		try:
+			frappe.set_user(clerk)
+			self.assertIn("/relance/", api.get_portal_link(customer))
+			frappe.set_user(outsider)
+			with self.assertRaises(frappe.PermissionError):
+				api.get_portal_link(customer)
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_every_kind_of_bad_token_gets_the_same_page_and_changes_nothing(self):
+		customer, _address, (invoice, _), good = self.debtor()
+		expired = self.token(customer, issued=int(time.time()) - 61 * P.DAY_SECONDS)
+		forged = P.sign_link(
+			b"not the site key" * 2,
+			customer,
+			frappe.db.get_value("Sales Invoice", invoice, "company"),
+			int(time.time()),
+		)
+		body, signature = good.split(".")
+		altered = f"{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}.{signature}"
+		still_good = self.token(customer)
+		self.assertEqual(render_page(still_good)[0], 200)
+		api.revoke_portal_links(customer)  # every link issued before stops working
+		revoked = still_good
+		self.assertIsNone(portal.resolve(revoked))
+		self.assertIsNotNone(portal.resolve(self.token(customer)))  # a link issued after works
+		frappe.db.commit()  # nosemgrep: the answers below are refused before they write anything
+
+		pages = {}
+		for kind, token in (
+			("forged", forged),
+			("altered", altered),
+			("expired", expired),
+			("revoked", revoked),
+			("junk", '"><script>alert(1)<\\script>'),  # no "/": a slash is another route
+		):
+			pages[kind] = render_page(token)
+			before, hold = counts(), hold_of(invoice)
+			with as_guest():
+				for method, values in (
+					(portal.promise, {"promised_date": str(add_days(TODAY, 5))}),
+					(portal.dispute, {"reason": "Other", "comment": "x"}),
+					(portal.already_paid, {"paid_on": str(TODAY), "reference": "VIR 1"}),
+				):
+					with self.assertRaises(InvalidLinkError) as refused:
+						method(token=token, sales_invoice=invoice, **values)
+					self.assertIn("no longer valid", str(refused.exception))
+				for method in (portal.invoice_pdf, portal.statement_pdf):
+					kwargs = {"sales_invoice": invoice} if method is portal.invoice_pdf else {}
+					with self.assertRaises(InvalidLinkError):
+						method(token=token, **kwargs)
+			self.assertEqual(counts(), before, kind)
+			self.assertEqual(hold_of(invoice), hold, kind)
+		statuses = {status for status, _html in pages.values()}
+		bodies = {re.sub(r'csrf_token = "[^"]*"', "", html) for _status, html in pages.values()}
+		self.assertEqual(statuses, {404})
+		self.assertEqual(len(bodies), 1, "each kind of bad token must get the very same page")
+		[html] = bodies
+		self.assertIn("This link is no longer valid", html)
+		self.assertNotIn(invoice, html)
+		self.assertNotIn("<script>alert(1)", html)
+		self.assertNotIn("Traceback", html)
+
+	def test_a_disabled_customer_or_a_page_turned_off_opens_nothing(self):
+		customer, _address, (invoice, _), token = self.debtor()
+		frappe.db.set_value("Customer", customer, "disabled", 1)
+		self.assertIsNone(portal.resolve(token))
+		frappe.db.set_value("Customer", customer, "disabled", 0)
+		self.assertIsNotNone(portal.resolve(token))
+		frappe.db.set_single_value("Relance Settings", "portal_enabled", 0)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		try:
+			self.assertIsNone(portal.resolve(token))
+			self.assertEqual(render_page(token)[0], 404)
+			self.assertEqual(portal.portal_url(customer, "x"), "")
+		finally:
+			frappe.db.set_single_value("Relance Settings", "portal_enabled", 1)
+			frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		self.assertIn(invoice, render_page(token)[1])
+
+	def test_an_unexpected_error_shows_the_plain_page_never_a_traceback(self):
+		_customer, _address, (_invoice, _), token = self.debtor()
+		original = portal.page_context
+		portal.page_context = lambda token: 1 / 0
+		try:
+			status, html = render_page(token)
+		finally:
+			portal.page_context = original
+		self.assertEqual(status, 404)
+		self.assertIn("This link is no longer valid", html)
+		self.assertNotIn("ZeroDivisionError", html)
+		self.assertNotIn("Traceback", html)
+
+
+class TestAnswers(PortalCase):
+	def test_a_promise_holds_the_invoice_logs_the_answer_and_is_confirmed_by_email(self):
+		customer, address, (invoice, _), token = self.debtor()
+		promised = add_days(TODAY, 10)
+		with as_guest():
+			result = portal.promise(token=token, sales_invoice=invoice, promised_date=str(promised))
+		self.assertTrue(result["ok"])
+		self.assertFalse(result["already_recorded"])
+		self.assertIn("promesse", result["message"])  # answered in the customer's language
+		si = frappe.db.get_value(
+			"Sales Invoice",
+			invoice,
+			["relance_hold", "relance_hold_reason", "relance_hold_until"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(si.relance_hold, si.relance_hold_reason, getdate(si.relance_hold_until)),
+			(1, "Payment Promise", promised),
+		)
+		[log] = answers(invoice)
+		self.assertEqual(
+			(log.source, log.answer, log.stage_name, log.remote_ip),
+			("Debtor Page", "Payment Promise", "Debtor Page", IP),
+		)
+		self.assertEqual(getdate(log.promised_date), promised)
+		self.assertTrue(log.answered_at and log.communication)
+		self.assertEqual(log.customer, customer)
+		comments = frappe.get_all(
+			"Comment", filters={"reference_name": invoice, "comment_type": "Info"}, pluck="content"
+		)
+		self.assertTrue(any("debtor page" in c and IP in c for c in comments), comments)
+		# the timelines of the invoice and of the customer say it came from the debtor page
+		from relance_app.relance.timeline import timeline_content
+
+		for doctype, name in (("Sales Invoice", invoice), ("Customer", customer)):
+			entries = [e["content"] for e in timeline_content(doctype, name)]
+			self.assertTrue(any("From the debtor page" in e and IP in e for e in entries), entries)
+
+		self.assertEqual(flush_queue([invoice]), 1)
+		[mail] = self.smtp.to(address)
+		self.assertIn(invoice, mail.subject)
+		self.assertIn("Confirmation de votre promesse de paiement", mail.subject)
+		body = mail.body_text()
+		from relance_app.engine.context import format_date_long
+
+		self.assertIn(format_date_long(promised, "fr"), body)
+		self.assertIn("/relance/", body)
+		self.assertEqual(frappe.db.get_value("Communication", log.communication, "reference_name"), invoice)
+
+	def test_promise_dates_are_bounded_and_at_most_two_per_invoice(self):
+		_customer, _address, (invoice, other), token = self.debtor()
+		before = counts()
+		with as_guest():
+			for day, words in (
+				(TODAY, "demain"),
+				(add_days(TODAY, -3), "demain"),
+				(add_days(TODAY, 31), "30 jours"),
+				("2026-02-30", None),
+				("demain", None),
+				(None, None),
+			):
+				frappe.local.lang = "en"
+				with self.assertRaises(frappe.ValidationError, msg=day) as refused:
+					portal.promise(token=token, sales_invoice=invoice, promised_date=str(day) if day else day)
+				if words:
+					self.assertIn(words, str(refused.exception))
+		self.assertEqual(counts(), before)
+		with as_guest():
+			portal.promise(token=token, sales_invoice=invoice, promised_date=str(add_days(TODAY, 1)))
+			portal.promise(token=token, sales_invoice=invoice, promised_date=str(add_days(TODAY, 30)))
+			with self.assertRaises(DebtorAnswerError) as refused:
+				portal.promise(token=token, sales_invoice=invoice, promised_date=str(add_days(TODAY, 20)))
+		self.assertIn("Deux dates de paiement", str(refused.exception))
+		self.assertEqual(len(answers(invoice)), 2)
+		self.assertEqual(getdate(hold_of(invoice)[2]), add_days(TODAY, 30))
+		_status, html = render_page(token)
+		self.assertIn("Deux dates de paiement ont déjà été promises", html)  # the page says to call
+
+		# a broken promise: the date passed and the invoice is still unpaid
+		frappe.db.set_value(
+			"Sales Invoice",
+			other,
+			{
+				"relance_hold": 1,
+				"relance_hold_reason": "Payment Promise",
+				"relance_hold_until": add_days(TODAY, -1),
+			},
+		)
+		with as_guest(), self.assertRaises(DebtorAnswerError) as refused:
+			portal.promise(token=token, sales_invoice=other, promised_date=str(add_days(TODAY, 5)))
+		self.assertIn("contacter", str(refused.exception))
+		self.assertEqual(answers(other), [])
+
+	def test_an_invoice_of_another_customer_is_refused_and_changes_nothing(self):
+		_customer, _address, (mine, _), token = self.debtor()
+		_other, _, (theirs,), _ = self.debtor(invoices=1)
+		draft = make_invoice(_customer, add_days(TODAY, -5), submit=False).name
+		before, hold = counts(), hold_of(theirs)
+		with as_guest():
+			for invoice in (theirs, draft, "NO-SUCH-INVOICE", "<script>x</script>", "A" * 500, None, 42):
+				for method, values in (
+					(portal.promise, {"promised_date": str(add_days(TODAY, 5))}),
+					(portal.dispute, {"reason": "Other", "comment": "x"}),
+					(portal.already_paid, {"paid_on": str(TODAY)}),
+				):
+					with self.assertRaises(DebtorAnswerError, msg=f"{method.__name__} {invoice}") as refused:
+						method(token=token, sales_invoice=invoice, **values)
+					self.assertNotIn(str(theirs), str(refused.exception))
+			with self.assertRaises(DebtorAnswerError):
+				portal.invoice_pdf(token=token, sales_invoice=theirs)
+		self.assertEqual(counts(), before)
+		self.assertEqual(hold_of(theirs), hold)
+		self.assertNotIn(theirs, render_page(token)[1])
+		self.assertIn(mine, render_page(token)[1])
+
+	def test_the_same_answer_posted_twice_is_recorded_once(self):
+		_customer, _address, (invoice, other), token = self.debtor()
+		day = str(add_days(TODAY, 7))
+		with as_guest():
+			first = portal.promise(token=token, sales_invoice=invoice, promised_date=day)
+			before = counts()
+			second = portal.promise(token=token, sales_invoice=invoice, promised_date=day)
+			self.assertEqual(counts(), before)
+			d1 = portal.dispute(
+				token=token, sales_invoice=other, reason="Wrong amount", comment="Le montant est faux."
+			)
+			before = counts()
+			d2 = portal.dispute(
+				token=token, sales_invoice=other, reason="Wrong amount", comment="Le montant est faux."
+			)
+			self.assertEqual(counts(), before)
+		self.assertFalse(first["already_recorded"] or d1["already_recorded"])
+		self.assertTrue(second["already_recorded"] and d2["already_recorded"])
+		self.assertIn("déjà été enregistrée", second["message"])
+		self.assertEqual(len(answers(invoice)), 1)
+		self.assertEqual(len(answers(other)), 1)
+		self.assertEqual(frappe.db.count("ToDo", {"reference_name": other}), 1)
+
+	def test_a_dispute_holds_assigns_and_keeps_the_comment_escaped(self):
+		customer, _address, (invoice, _), token = self.debtor()
+		accountant = make_user(f"{frappe.scrub(unique('compta'))}@example.com", ["Accounts Manager"])
+		frappe.db.set_single_value("Relance Settings", "portal_todo_user", accountant)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)> livraison incomplète'
+		try:
+			with as_guest():
+				for reason, comment in (
+					("Nope", "x"),
+					("Other", ""),
+					("Other", "   "),
+					("Other", "x" * 2001),
+					(None, "x"),
+				):
+					with self.assertRaises(frappe.ValidationError, msg=(reason, len(comment))):
+						portal.dispute(token=token, sales_invoice=invoice, reason=reason, comment=comment)
+				self.assertEqual(answers(invoice), [])
+				result = portal.dispute(
+					token=token, sales_invoice=invoice, reason="Goods or service", comment=hostile
+				)
+			self.assertTrue(result["ok"])
+		finally:
+			frappe.db.set_single_value("Relance Settings", "portal_todo_user", None)
+			frappe.clear_document_cache("Relance Settings", "Relance Settings")
+		self.assertEqual(hold_of(invoice)[:3], (1, "Dispute", None))
+		[log] = answers(invoice)
+		self.assertEqual((log.answer, log.dispute_reason), ("Dispute", "Goods or service"))
+		self.assertIn("&lt;script&gt;", log.debtor_comment)
+		todo = frappe.get_doc("ToDo", log.todo)
+		self.assertEqual((todo.allocated_to, todo.reference_name), (accountant, invoice))
+		comm = frappe.get_doc("Communication", log.communication)
+		self.assertEqual((comm.sent_or_received, comm.reference_name), ("Received", invoice))
+		self.assertIn(customer, [link.link_name for link in comm.timeline_links])
+		for text in (log.debtor_comment, todo.description, comm.content):
+			self.assertNotIn("<script", text)
+			self.assertNotIn("<img", text)
+			self.assertIn("livraison incomplète", text)
+		self.assertIn("&lt;script&gt;", comm.content)
+		self.assertIn(IP, comm.content)
+		# a 2,000-character comment is accepted
+		_c, _a, (second, _), token2 = self.debtor()
+		with as_guest():
+			self.assertTrue(
+				portal.dispute(token=token2, sales_invoice=second, reason="Other", comment="é" * 2000)["ok"]
+			)
+		# the page does not echo the comment back, and shows the dispute
+		_status, html = render_page(token)
+		self.assertNotIn("<script>alert", html)
+		self.assertIn("Contestée", html)
+
+	def test_already_paid_holds_a_few_days_with_a_todo_and_a_reply_ready_email(self):
+		_customer, address, (invoice, _), token = self.debtor()
+		posting = getdate(frappe.db.get_value("Sales Invoice", invoice, "posting_date"))
+		with as_guest():
+			for paid_on in (add_days(TODAY, 1), add_days(posting, -1), "hier", None):
+				with self.assertRaises(frappe.ValidationError, msg=paid_on):
+					portal.already_paid(
+						token=token,
+						sales_invoice=invoice,
+						paid_on=str(paid_on) if paid_on else None,
+						reference="VIR",
+					)
+			with self.assertRaises(frappe.ValidationError):
+				portal.already_paid(
+					token=token, sales_invoice=invoice, paid_on=str(TODAY), reference="R" * 141
+				)
+			result = portal.already_paid(
+				token=token,
+				sales_invoice=invoice,
+				paid_on=str(add_days(TODAY, -2)),
+				reference="VIR <b>123</b>",
+			)
+		self.assertTrue(result["ok"])
+		hold = hold_of(invoice)
+		self.assertEqual((hold[0], hold[1], getdate(hold[2])), (1, "Customer Replied", add_days(TODAY, 7)))
+		[log] = answers(invoice)
+		self.assertEqual(
+			(log.answer, getdate(log.paid_on), log.payment_reference),
+			("Already Paid", add_days(TODAY, -2), "VIR &lt;b&gt;123&lt;/b&gt;"),
+		)
+		self.assertTrue(frappe.db.exists("ToDo", log.todo))
+		comm = frappe.get_doc("Communication", log.communication)
+		self.assertEqual(comm.sender, address)  # Reply answers the debtor
+		self.assertNotIn("<b>", comm.content)
+
+	def test_the_register_shows_the_answer(self):
+		customer, _address, (invoice, _), token = self.debtor()
+		with as_guest():
+			portal.promise(token=token, sales_invoice=invoice, promised_date=str(add_days(TODAY, 9)))
+		from relance_app.relance.reports import register_rows
+
+		[row] = [r for r in register_rows({"customer": customer}) if r.sales_invoice == invoice]
+		self.assertIn(frappe.format(add_days(TODAY, 9), "Date"), row.debtor_answer)
+		from relance_app.engine import register as G
+
+		self.assertEqual(row.procedure, G.PROMISE)
+
+	def test_an_internal_error_reaches_the_debtor_as_a_plain_message(self):
+		_customer, _address, (invoice, _), token = self.debtor()
+		frappe.db.commit()  # nosemgrep: the failure path rolls the request back
+		original = portal.apply_answer
+		portal.apply_answer = lambda *a, **k: 1 / 0
+		try:
+			with as_guest(), self.assertRaises(DebtorAnswerError) as refused:
+				portal.dispute(token=token, sales_invoice=invoice, reason="Other", comment="x")
+		finally:
+			portal.apply_answer = original
+		self.assertNotIn("ZeroDivision", str(refused.exception))
+		self.assertEqual(answers(invoice), [])
+
+	def test_pdfs_of_the_page(self):
+		_customer, _address, (invoice, _), token = self.debtor()
+		from relance_app.tests.utils import pdf_text
+
+		with as_guest():
+			portal.invoice_pdf(token=token, sales_invoice=invoice)
+			response = frappe.local.response
+			self.assertEqual(response.type, "download")
+			self.assertTrue(response.filecontent.startswith(b"%PDF"))
+			self.assertIn(invoice, pdf_text(response.filecontent))
+			portal.statement_pdf(token=token)
+			self.assertTrue(frappe.local.response.filecontent.startswith(b"%PDF"))
+		frappe.local.response = frappe._dict()
+
+
+class TestTemplatePatch(PortalCase):
+	def test_shipped_templates_get_the_button_unless_rewritten(self):
+		from relance_app.patches import debtor_page as patch
+		from relance_app.setup.defaults import TEMPLATE_DIR, load_manifest
+
+		changed = 0
+		for entry in load_manifest():
+			found = patch.portal_lines(entry)
+			if not found or not frappe.db.exists("Email Template", entry["name"]):
+				continue
+			shipped = (TEMPLATE_DIR / entry["file"]).read_text()
+			old = shipped.replace(found[0] + "\n", "")
+			frappe.db.set_value("Email Template", entry["name"], "response_html", old)
+			patch.execute()
+			self.assertEqual(frappe.db.get_value("Email Template", entry["name"], "response_html"), shipped)
+			frappe.db.set_value("Email Template", entry["name"], "response_html", "<p>{{ amount_due }}</p>")
+			patch.execute()
+			self.assertEqual(
+				frappe.db.get_value("Email Template", entry["name"], "response_html"),
+				"<p>{{ amount_due }}</p>",
+			)
+			changed += 1
+		self.assertEqual(changed, 14)
+		frappe.db.rollback()
+
+
+class TestOverHttp(PortalCase):
+	"""Through the running web server, as a guest with no session."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		import requests
+
+		cls.url = (
+			os.environ.get("RELANCE_REST_URL") or frappe.conf.host_name or "http://relance.test:8000"
+		).rstrip("/")
+		cls.http = requests.Session()
+		try:
+			cls.http.get(f"{cls.url}/api/method/ping", timeout=10)
+		except requests.RequestException as e:
+			raise AssertionError(f"the web server at {cls.url} does not answer: {e}") from e
+
+	def post(self, method, **data):
+		return self.http.post(f"{self.url}/api/method/relance_app.portal.{method}", data=data, timeout=60)
+
+	def test_page_pdf_and_answers_as_a_guest(self):
+		customer, _address, (invoice, other), token = self.debtor()
+		_o, _a, (foreign,), _t = self.debtor(invoices=1)
+		frappe.db.commit()  # nosemgrep: the web server reads them
+		page = self.http.get(f"{self.url}/relance/{token}", timeout=60)
+		self.assertEqual(page.status_code, 200, page.text[:500])
+		self.assertIn(invoice, page.text)
+		self.assertNotIn(foreign, page.text)
+		self.assertEqual(page.headers.get("X-From-Cache"), "False")
+		pdf = self.http.get(
+			f"{self.url}/api/method/relance_app.portal.invoice_pdf",
+			params={"token": token, "sales_invoice": invoice},
+			timeout=120,
+		)
+		self.assertEqual(pdf.status_code, 200, pdf.text[:300])
+		self.assertTrue(pdf.content.startswith(b"%PDF"))
+		self.assertIn("attachment", pdf.headers.get("Content-Disposition", ""))
+		refused = self.http.get(
+			f"{self.url}/api/method/relance_app.portal.invoice_pdf",
+			params={"token": token, "sales_invoice": foreign},
+			timeout=60,
+		)
+		self.assertEqual(refused.status_code, 417)
+		self.assertNotIn("Traceback", refused.text)
+		answer = self.post(
+			"dispute", token=token, sales_invoice=other, reason="Other", comment="<script>alert(1)</script>"
+		)
+		self.assertEqual(answer.status_code, 200, answer.text[:500])
+		self.assertTrue(answer.json()["message"]["ok"])
+		frappe.db.rollback()  # see the web server's commit
+		[log] = answers(other)
+		self.assertEqual(log.remote_ip, "127.0.0.1")
+		self.assertNotIn("<script", log.debtor_comment)
+		page = self.http.get(f"{self.url}/relance/{token}", timeout=60)
+		self.assertNotIn("<script>alert(1)</script>", page.text)
+
+		bad = {}
+		body, signature = token.split(".")
+		for kind, t in (
+			("forged", P.sign_link(b"x" * 32, customer, "C", int(time.time()))),
+			("altered", f"{body}.{signature[:-1]}A" if signature[-1] != "A" else f"{body}.{signature[:-1]}B"),
+			("junk", "abc"),
+		):
+			r = self.http.get(f"{self.url}/relance/{t}", timeout=60)
+			bad[kind] = (r.status_code, re.sub(r'csrf_token = "[^"]*"', "", r.text))
+			a = self.post("promise", token=t, sales_invoice=invoice, promised_date=str(add_days(TODAY, 3)))
+			self.assertEqual(a.status_code, 403, a.text[:300])
+			self.assertNotIn("Traceback", a.text)
+		self.assertEqual(len(set(bad.values())), 1, {k: v[0] for k, v in bad.items()})
+		self.assertEqual(next(iter(bad.values()))[0], 404)
+
+	def test_answers_are_rate_limited_with_429(self):
+		key = frappe.cache.make_key("rl:relance_app.portal.dispute:127.0.0.1")
+		frappe.cache.delete(key)
+		statuses = []
+		try:
+			for _ in range(portal.ANSWER_LIMIT + 2):
+				statuses.append(
+					self.post(
+						"dispute", token="abc.def", sales_invoice="X", reason="Other", comment="x"
+					).status_code
+				)
+		finally:
+			frappe.cache.delete(key)  # other tests on this machine post from the same address
+		self.assertEqual(set(statuses[: portal.ANSWER_LIMIT]), {403})
+		self.assertEqual(statuses[portal.ANSWER_LIMIT :], [429, 429])
