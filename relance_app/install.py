@@ -88,15 +88,25 @@ def ensure_doctypes():
 		)
 
 
-def init_settings():
-	"""Relance Settings with their defaults (Frappe does it on install, not on a migrate that
-	completes a half-installed site)."""
+def init_settings() -> list[str]:
+	"""Relance Settings with their defaults: Frappe stores them on install, not on a migrate that
+	completes a half-installed site (where a patch may already have set one value), nor for a field
+	a new release adds. Returns the fields that had no value."""
+	filled = []
 	for doctype in uninstall.single_doctypes():
-		if not frappe.db.get_singles_dict(doctype):
-			doc = frappe.new_doc(doctype)
-			doc.flags.ignore_mandatory = True
-			doc.flags.ignore_validate = True
-			doc.save(ignore_permissions=True)
+		stored = frappe.db.get_singles_dict(doctype)
+		defaults = {
+			df.fieldname: df.default
+			for df in frappe.get_meta(doctype).fields
+			if df.default is not None
+			and df.fieldname not in stored
+			and df.fieldname not in frappe.model.default_fields
+			and df.fieldtype not in frappe.model.no_value_fields
+		}
+		if defaults:
+			frappe.db.set_single_value(doctype, defaults)
+			filled += list(defaults)
+	return filled
 
 
 def create_custom_fields():
@@ -159,25 +169,48 @@ def undo_install():
 # --- after_migrate -----------------------------------------------------------------------------
 
 
-def half_installed() -> bool:
-	"""Listed as installed, but what `after_install` creates is missing: the site an earlier release
-	left when its install failed (Frappe had already listed the app), or an install interrupted."""
-	if APP not in frappe.get_installed_apps():
-		return False
-	if frappe.db.table_exists("Dunning Policy") and frappe.db.count("Dunning Policy"):
-		return False
-	fields = [(dt, f["fieldname"]) for dt, fs in CUSTOM_FIELDS.items() for f in fs]
-	return not any(frappe.db.exists("Custom Field", {"dt": dt, "fieldname": f}) for dt, f in fields)
+def missing_custom_fields() -> list[str]:
+	return [
+		f"{dt}.{f['fieldname']}"
+		for dt, fields in CUSTOM_FIELDS.items()
+		for f in fields
+		if not frappe.db.exists("Custom Field", {"dt": dt, "fieldname": f["fieldname"]})
+	]
+
+
+def never_set_up() -> bool:
+	"""Companies, but not one policy and not one relance: `after_install` never reached its end
+	(an earlier release's install failed after Frappe had listed the app, or it was interrupted)."""
+	return bool(
+		frappe.db.count("Company")
+		and not frappe.db.count("Dunning Policy")
+		and not frappe.db.count("Relance Log")
+	)
 
 
 def after_migrate():
-	"""`bench migrate` completes a half-installed site, and says so."""
-	if not half_installed():
+	"""`bench migrate` completes a site the install left unfinished, and says so."""
+	if APP not in frappe.get_installed_apps() or missing_doctypes():
 		return
-	for _title, step in install_steps():
-		step()
-	frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
-	print(_("Relance: completed an unfinished install (custom fields, Email Templates, default policies)."))
+	completed = []
+	settings = init_settings()
+	if missing_custom_fields():
+		create_custom_fields()
+		completed.append(_("custom fields"))
+	if never_set_up():
+		create_email_templates()
+		create_default_policies()
+		completed.append(_("Email Templates and default policies"))
+	if completed or settings:
+		frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
+	if completed:
+		print(
+			_("Relance: completed an unfinished install ({0}).").format(
+				", ".join([_("settings")] * bool(settings) + completed)
+			)
+		)
+	elif settings:
+		print(_("Relance Settings: default values stored for {0}.").format(", ".join(settings)))
 
 
 # --- uninstall ---------------------------------------------------------------------------------

@@ -300,7 +300,13 @@ def install_failing(arg=None):
 
 @step
 def verify_installed(arg=None):
-	from relance_app.setup.uninstall import app_doctypes, classify_templates, footprint, scheduler_methods
+	from relance_app.setup.uninstall import (
+		app_doctypes,
+		classify_templates,
+		footprint,
+		scheduler_methods,
+		shipped_templates,
+	)
 
 	check(APP in frappe.get_installed_apps(), "relance_app not installed")
 	missing = [dt for dt in app_doctypes() if not frappe.db.exists("DocType", dt)]
@@ -311,7 +317,9 @@ def verify_installed(arg=None):
 	)
 	check(counts["Scheduled Job Type"] == len(scheduler_methods()), "scheduled jobs missing")
 	unedited, edited = classify_templates()
-	check(len(unedited) + len(edited) == 16, "shipped Email Templates missing")
+	shipped = shipped_templates()
+	missing_templates = sorted(set(shipped) - set(unedited) - set(edited))
+	check(not missing_templates, f"shipped Email Templates missing: {missing_templates}")
 	policies = frappe.get_all("Dunning Policy", fields=["name", "company", "is_default"])
 	check(policies, "no default Dunning Policy")
 	check(frappe.db.exists("Workspace", "Relance"), "workspace missing")
@@ -533,6 +541,14 @@ def verify_reinstall(arg=None):
 	out(
 		f"kept template {EDITED_TEMPLATE!r} found with its edited text, used by {', '.join(sorted(set(used)))}"
 	)
+
+
+@step
+def delete_kept_template(arg=None):
+	"""The administrator deletes the template the uninstall kept (as its message suggests): the
+	previous release must not meet a text written for the current one."""
+	frappe.delete_doc("Email Template", EDITED_TEMPLATE)
+	out(f"deleted {EDITED_TEMPLATE!r}")
 
 
 # --- upgrade -----------------------------------------------------------------------------------

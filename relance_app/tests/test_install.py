@@ -51,6 +51,19 @@ class TestInstall(FrappeTestCase):
 		self.assertIn("bench --site s.test uninstall-app relance_app --yes", message)
 		self.assertIn("bench --site s.test install-app relance_app", message)
 
+	def test_an_installed_site_is_not_half_installed(self):
+		self.assertFalse(install.never_set_up())
+		self.assertEqual(install.missing_custom_fields(), [])
+		before = uninstall.footprint()
+		install.after_migrate()  # nothing to complete
+		self.assertEqual(uninstall.footprint(), before)
+
+	def test_settings_initialised_once(self):
+		values = frappe.db.get_singles_dict("Relance Settings")
+		self.assertIsNotNone(values.get("enabled"))
+		self.assertEqual(install.init_settings(), [])
+		self.assertEqual(frappe.db.get_singles_dict("Relance Settings"), values)
+
 	def test_no_half_install_to_clean_on_an_installed_site(self):
 		self.assertEqual(uninstall.clean_half_install(), [])
 		self.assertTrue(frappe.db.exists("Module Def", "Relance"))
@@ -75,7 +88,10 @@ class TestUninstall(FrappeTestCase):
 		self.assertEqual(uninstall.single_doctypes(), ["Relance Settings"])
 		self.assertIn("relance_app.relance.run.scheduled_run", uninstall.scheduler_methods())
 		self.assertEqual(uninstall.naming_series_patterns(), ["RL-____-"])
-		self.assertEqual(len(uninstall.shipped_templates()), 16)
+		from relance_app.setup.defaults import load_manifest
+
+		self.assertEqual(set(uninstall.shipped_templates()), {e["name"] for e in load_manifest()})
+		self.assertIn("Relance - Relance 1 (fr)", uninstall.shipped_templates())
 
 	def test_dry_run_changes_nothing(self):
 		before = uninstall.footprint()
