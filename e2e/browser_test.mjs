@@ -245,6 +245,8 @@ try {
 			await form.waitFor({ timeout: 10000 });
 			await fill(form);
 			if (shot_name) await debtor_shot(shot_name);
+			// the page reloads with the new answer's notice: hide the previous one meanwhile
+			await debtor.evaluate(() => (document.getElementById("rl-notice").hidden = true));
 			await form.locator("button[type=submit]").click();
 			await debtor.locator("#rl-notice:not([hidden])").waitFor({ timeout: 60000 });
 			return debtor.locator("#rl-notice").innerText();
@@ -282,6 +284,7 @@ try {
 			assert.match(notice, /promesse|promise/i);
 			assert.match(await card(fixture.invoices[0]).innerText(), /Paiement promis|Payment promised/);
 		});
+		await debtor.evaluate(() => window.scrollTo(0, 0)); // the confirmation is at the top
 		await debtor_shot("debtor-page-promise-confirmed.png");
 
 		await check("a dispute of the other invoice is recorded, its comment never runs", async () => {

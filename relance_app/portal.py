@@ -314,6 +314,7 @@ def page_context(token) -> dict:
 				"days_late": P.days_late(getdate(r.due_date) if r.due_date else None, today_),
 				"stage": r.relance_last_stage or "",
 				"status": invoice_status(r, today_, lang),
+				"on_hold": hold_shown(r, today_),
 				"last_answer": answer_text(mine[-1], lang) if mine else "",
 				"pay_link": links.get(r.name) or "",
 				"pdf_url": f"/api/method/relance_app.portal.invoice_pdf?token={token_q}&sales_invoice={quote(r.name, safe='')}",
@@ -441,9 +442,14 @@ def refusal_text(code: str) -> str:
 	}[code]
 
 
+def hold_shown(r, today_: date) -> bool:
+	until = getdate(r.relance_hold_until) if r.relance_hold_until else None
+	return bool(cint(r.relance_hold) and (until is None or until >= today_))
+
+
 def invoice_status(r, today_: date, lang: str) -> str:
 	until = getdate(r.relance_hold_until) if r.relance_hold_until else None
-	if cint(r.relance_hold) and (until is None or until >= today_):
+	if hold_shown(r, today_):
 		if r.relance_hold_reason == "Payment Promise" and until:
 			return _("Payment promised for {0}").format(format_date(until, lang))
 		if r.relance_hold_reason == "Dispute":

@@ -45,7 +45,7 @@ def render(path: str):
 		frappe.local.form_dict = frappe._dict()
 
 
-def run(invoices: int = 200, repeat: int = 7) -> dict:
+def run(invoices: int = 200, repeat: int = 7, show_queries: bool = False) -> dict:
 	from relance_app import portal
 	from relance_app.tests.utils import make_customer, make_invoice, unique
 
@@ -112,6 +112,11 @@ def run(invoices: int = 200, repeat: int = 7) -> dict:
 		"page_kb": round(len(body) / 1024, 1),
 		"data_built_s": round(built, 1),
 	}
+	if show_queries:
+		from collections import Counter
+
+		for query, count in Counter(q[:100] for q in queries).most_common(20):
+			print(f"{count:4d}  {query}")
 	print(
 		f"Debtor page, {shown} open invoices: median {result['median_ms']} ms, best {result['best_ms']} ms "
 		f"(first {result['first_ms']} ms) over {repeat} renders; {result['queries']} SQL statements per "

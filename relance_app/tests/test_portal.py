@@ -191,6 +191,48 @@ class TestLinkAndPage(PortalCase):
 		self.assertIn("Promise a payment date", html)
 		self.assertIn(invoice, html)
 
+	def test_how_to_pay_the_payment_request_link_else_the_bank_details(self):
+		_customer, _address, (with_request, without), token = self.debtor()
+		company = frappe.db.get_value("Sales Invoice", with_request, "company")
+		bank = frappe.get_doc(
+			{"doctype": "Bank", "bank_name": unique("Banque"), "swift_number": "AGRIFRPP"}
+		).insert()
+		frappe.get_doc(
+			{
+				"doctype": "Bank Account",
+				"account_name": unique("Compte"),
+				"bank": bank.name,
+				"is_company_account": 1,
+				"is_default": 1,
+				"company": company,
+				"iban": "FR7630006000011234567890189",
+			}
+		).insert()
+		request = frappe.new_doc("Payment Request")
+		request.update(
+			{
+				"name": unique("PR"),
+				"payment_request_type": "Inward",
+				"reference_doctype": "Sales Invoice",
+				"reference_name": with_request,
+				"status": "Requested",
+				"payment_url": "https://pay.example/checkout/abc?x=1&y=2",
+				"docstatus": 1,
+			}
+		)
+		request.db_insert()
+		frappe.local.relance_batch_cache = {}
+		data = portal.page_context(token)
+		links = {i["name"]: i["pay_link"] for i in data["invoices"]}
+		self.assertEqual(links, {with_request: "https://pay.example/checkout/abc?x=1&y=2", without: ""})
+		self.assertEqual((data["iban"], data["bic"]), ("FR7630006000011234567890189", "AGRIFRPP"))
+		frappe.local.relance_batch_cache = {}
+		_status, html = render_page(token)
+		self.assertIn('href="https://pay.example/checkout/abc?x=1&amp;y=2"', html)
+		self.assertIn('rel="noopener noreferrer nofollow"', html)
+		self.assertIn("FR7630006000011234567890189", html)
+		self.assertIn("numéro de facture en référence de votre virement", html)  # the reference to quote
+
 	def test_get_portal_link_for_accounts_users_only(self):
 		customer, _address, (invoice, _), _token = self.debtor()
 		link = api.get_portal_link(customer)
