@@ -198,9 +198,10 @@ def after_migrate():
 		create_custom_fields()
 		completed.append(_("custom fields"))
 	if never_set_up():
-		create_email_templates()
-		create_default_policies()
-		completed.append(_("Email Templates and default policies"))
+		for title, step in install_steps():
+			if step not in (ensure_doctypes, init_settings, create_custom_fields):
+				step()
+				completed.append(title)
 	if completed or settings:
 		frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
 	if completed:
