@@ -104,8 +104,8 @@ def init_settings() -> list[str]:
 			and df.fieldtype not in frappe.model.no_value_fields
 		}
 		if defaults:
-			frappe.db.set_single_value(doctype, defaults)
 			filled += list(defaults)
+			frappe.db.set_single_value(doctype, dict(defaults), update_modified=False)
 	return filled
 
 
