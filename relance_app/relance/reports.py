@@ -53,9 +53,10 @@ def bucket_label(key: str) -> str:
 	return _("Not due") if key == G.NOT_DUE else _("{0} days").format(key)
 
 
-def parse_filters(filters) -> frappe._dict:
+def date_filters(filters, *keys: str) -> frappe._dict:
+	"""The report's filters as a dict (the desk sends JSON), the given keys parsed as dates."""
 	filters = frappe._dict(frappe.parse_json(filters) if isinstance(filters, str) else (filters or {}))
-	for key in ("from_due_date", "to_due_date", "as_of", "closed_since"):
+	for key in keys:
 		if filters.get(key):
 			try:
 				filters[key] = getdate(filters[key])
@@ -65,6 +66,11 @@ def parse_filters(filters) -> frappe._dict:
 					frappe.ValidationError,
 					title=_("Invalid Filter"),
 				)
+	return filters
+
+
+def parse_filters(filters) -> frappe._dict:
+	filters = date_filters(filters, "from_due_date", "to_due_date", "as_of", "closed_since")
 	for key in ("days_late_from", "days_late_to"):
 		if filters.get(key) not in (None, ""):
 			filters[key] = cint(filters[key])
@@ -192,15 +198,15 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	if not rows:
 		return []
 
+	def of_listed_invoices(table, invoice_field):
+		"""Rows of `table` whose invoice the register lists (same conditions, one query)."""
+		return frappe.qb.from_(table).join(si).on(si.name == invoice_field).join(c).on(c.name == si.customer)
+
 	schedules = defaultdict(list)
 	if with_next:
 		ps = frappe.qb.DocType("Payment Schedule")
 		for r in (
-			frappe.qb.from_(ps)
-			.join(si)
-			.on(si.name == ps.parent)
-			.join(c)
-			.on(c.name == si.customer)
+			of_listed_invoices(ps, ps.parent)
 			.select(ps.parent, ps.due_date, ps.outstanding)
 			.where(where & (ps.parenttype == "Sales Invoice"))
 			.orderby(ps.due_date)
@@ -212,11 +218,7 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	logs = defaultdict(list)
 	# tuples, not dicts: the largest result (every log of every invoice listed)
 	for r in (
-		frappe.qb.from_(log)
-		.join(si)
-		.on(si.name == log.sales_invoice)
-		.join(c)
-		.on(c.name == si.customer)
+		of_listed_invoices(log, log.sales_invoice)
 		.select(
 			log.sales_invoice,
 			log.stage_name,
@@ -236,11 +238,7 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	# the latest answer of the debtor from the debtor page (relance_app.portal), per invoice
 	answers = {}
 	for r in (
-		frappe.qb.from_(log)
-		.join(si)
-		.on(si.name == log.sales_invoice)
-		.join(c)
-		.on(c.name == si.customer)
+		of_listed_invoices(log, log.sales_invoice)
 		.select(log.sales_invoice, log.reason, log.answered_at)
 		.where(where & (log.status == "Answered"))
 		.orderby(log.creation)

@@ -26,6 +26,7 @@ from frappe.utils import add_days, add_months, flt, getdate, today
 from relance_app.engine import effectiveness as E
 from relance_app.engine.models import Policy
 from relance_app.engine.penalties import to_decimal
+from relance_app.relance.reports import date_filters
 from relance_app.relance.selection import THANK_YOU_STAGE, PolicyInfo, PolicyResolver
 
 # log statuses that count as a relance made (the email queued or sent, the letter or task done)
@@ -45,17 +46,7 @@ def execute(filters=None):
 
 def parse_filters(filters) -> frappe._dict:
 	"""Dates parsed, defaults filled in: the last 12 months up to today."""
-	filters = frappe._dict(frappe.parse_json(filters) if isinstance(filters, str) else (filters or {}))
-	for key in ("from_date", "to_date"):
-		if filters.get(key):
-			try:
-				filters[key] = getdate(filters[key])
-			except Exception:
-				frappe.throw(
-					_("{0} is not a valid date.").format(frappe.bold(filters[key])),
-					frappe.ValidationError,
-					title=_("Invalid Filter"),
-				)
+	filters = date_filters(filters, "from_date", "to_date")
 	filters.as_of = getdate(today())
 	filters.to_date = filters.get("to_date") or filters.as_of
 	filters.from_date = filters.get("from_date") or getdate(add_days(add_months(filters.to_date, -12), 1))
