@@ -30,8 +30,11 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from unittest.mock import patch
 
 PREFIX = "BENCH"
+BENCH_ACCOUNT = "Relance Bench SMTP"
+BENCH_EMAIL = "relances@bench.example"
 
 
 @contextmanager
@@ -89,7 +92,9 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 		frappe.db.get_single_value("Global Defaults", "default_company")
 		or frappe.get_all("Company", pluck="name", limit=1)[0]
 	)
-	policy = next(p for p in load_policies().values() if p.company == company and p.is_default)
+	default = next(p for p in load_policies().values() if p.company == company and p.is_default)
+	name = bench_policy(default.name)
+	policy = load_policies()[name]
 	stages = [s for s in policy.policy.ordered_stages() if not s.requires_approval]
 	group = frappe.db.get_value("Customer Group", {"is_group": 0}, "name")
 	territory = frappe.db.get_value("Territory", {"is_group": 0}, "name")
@@ -121,6 +126,7 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 				"language": "fr",
 				"disabled": 0,
 				"relance_exclude": 0,
+				"dunning_policy": policy.name,
 			}
 		)
 		contact = f"{PREFIX}-CT{i:05d}"
@@ -280,6 +286,19 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 	return company, policy, stages, [i["name"] for i in invoices]
 
 
+def bench_policy(default_policy: str) -> str:
+	"""The company's default policy, copied for the book's customers, sending through the benchmark's
+	Email Account (nothing the site's own policies or accounts use is changed)."""
+	import frappe
+
+	policy = frappe.copy_doc(frappe.get_doc("Dunning Policy", default_policy))
+	policy.policy_name = f"{PREFIX} Policy"
+	policy.is_default = 0
+	policy.sender = BENCH_ACCOUNT if frappe.db.exists("Email Account", BENCH_ACCOUNT) else None
+	policy.insert(ignore_permissions=True)
+	return policy.name
+
+
 def ledger_entries(invoices, logs, receivable, base, rng):
 	"""The invoices' Payment Ledger Entries (what ERPNext writes on submit and payment), so that the
 	reports that read payments (Stage Effectiveness) work on the book: each invoice's own entry, and
@@ -416,6 +435,10 @@ def cleanup():
 			continue
 		frappe.db.delete(doctype, {field: ("like", like)})
 	frappe.db.delete("ToDo", {"reference_name": ("like", like)})
+	if frappe.db.exists("Dunning Policy", f"{PREFIX} Policy"):
+		frappe.delete_doc("Dunning Policy", f"{PREFIX} Policy", force=True, ignore_permissions=True)
+	if frappe.db.exists("Email Account", BENCH_ACCOUNT):
+		frappe.delete_doc("Email Account", BENCH_ACCOUNT, force=True, ignore_permissions=True)
 	frappe.db.commit()
 
 
@@ -434,11 +457,18 @@ def make_notifications(stages):
 				"event": "Days After" if s.offset_days >= 0 else "Days Before",
 				"date_changed": "due_date",
 				"days_in_advance": abs(s.offset_days),
-				"condition": "doc.outstanding_amount > 0",
+				# the book's invoices only, as relance_app's runs below (other test invoices may be on the site)
+				"condition": f"doc.outstanding_amount > 0 and doc.name.startswith('{PREFIX}-')",
 				"channel": "Email",
 				"attach_print": 1,
 				"message": "<p>Facture {{ doc.name }} : {{ doc.get_formatted('outstanding_amount') }} échue le {{ doc.get_formatted('due_date') }}.</p>",
 				"recipients": [{"receiver_by_document_field": "contact_email"}],
+				# through the benchmark's Email Account (Frappe matches the account on sender_email)
+				**(
+					{"sender": BENCH_ACCOUNT, "sender_email": BENCH_EMAIL}
+					if frappe.db.exists("Email Account", BENCH_ACCOUNT)
+					else {}
+				),
 				"enabled": 1,
 			}
 		)
@@ -454,6 +484,523 @@ def email_count(like=f"{PREFIX}-%"):
 	return frappe.db.count("Email Queue", {"reference_name": ("like", like)})
 
 
+# --- end to end: queueing, Email Queue flush with every PDF rendered, SMTP delivery ----------------
+
+
+class PrivateQueue:
+	"""A Redis of its own for the run's background jobs (FRAPPE_REDIS_QUEUE, read by Frappe's config):
+	the benchmark's workers take only the benchmark's jobs, and nobody else's jobs reach them."""
+
+	def __init__(self):
+		import shutil
+		import socket
+		import subprocess
+
+		with socket.socket() as sock:
+			sock.bind(("127.0.0.1", 0))
+			port = sock.getsockname()[1]
+		server = shutil.which("redis-server") or "redis-server"
+		self.process = subprocess.Popen(
+			[server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+			stdout=subprocess.DEVNULL,
+			stderr=subprocess.DEVNULL,
+		)
+		self.url = f"redis://127.0.0.1:{port}"
+		deadline = time.monotonic() + 20
+		while time.monotonic() < deadline:
+			try:
+				with socket.create_connection(("127.0.0.1", port), timeout=1):
+					break
+			except OSError:
+				time.sleep(0.1)
+
+	def stop(self):
+		self.process.terminate()
+		self.process.wait(10)
+
+
+class Sink:
+	"""An SMTP server on loopback (aiosmtpd) that keeps each message with its arrival time."""
+
+	def __init__(self):
+		import socket
+
+		from aiosmtpd.controller import Controller
+
+		self.messages: list[tuple[float, list[str], bytes]] = []
+		with socket.socket() as sock:
+			sock.bind(("127.0.0.1", 0))
+			self.port = sock.getsockname()[1]
+		self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+		self.controller.start()
+
+	async def handle_DATA(self, server, session, envelope):
+		self.messages.append((time.perf_counter(), list(envelope.rcpt_tos), envelope.content))
+		return "250 OK"
+
+	def stop(self):
+		self.controller.stop()
+
+
+def bench_account(port: int) -> str:
+	"""The benchmark's own outgoing Email Account (not the default one), pointed at the sink."""
+	import frappe
+
+	values = {
+		"email_id": BENCH_EMAIL,
+		"email_account_name": BENCH_ACCOUNT,
+		"enable_outgoing": 1,
+		"default_outgoing": 0,
+		"smtp_server": "127.0.0.1",
+		"smtp_port": port,
+		"use_tls": 0,
+		"use_ssl_for_outgoing": 0,
+		"no_smtp_authentication": 1,
+		"enable_incoming": 0,
+		"add_signature": 0,
+		"track_email_status": 0,
+		"send_unsubscribe_message": 0,
+	}
+	if frappe.db.exists("Email Account", BENCH_ACCOUNT):
+		doc = frappe.get_doc("Email Account", BENCH_ACCOUNT)
+		doc.update(values)
+		doc.save(ignore_permissions=True)
+	else:
+		frappe.get_doc({"doctype": "Email Account", **values}).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return BENCH_ACCOUNT
+
+
+def reset_run(as_of):
+	"""Undo what a run on `as_of` (or the notifications) added, so the next one finds the same work."""
+	import frappe
+
+	like = f"{PREFIX}-%"
+	frappe.db.delete("Relance Log", {"sales_invoice": ("like", like), "relance_date": as_of})
+	eq = frappe.qb.DocType("Email Queue")
+	queues = frappe.qb.from_(eq).select(eq.name).where(eq.reference_name.like(like)).run(pluck=True)
+	for i in range(0, len(queues), 1000):
+		frappe.db.delete("Email Queue Recipient", {"parent": ("in", queues[i : i + 1000])})
+		frappe.db.delete("Email Queue", {"name": ("in", queues[i : i + 1000])})
+	comms = frappe.get_all("Communication", filters={"reference_name": ("like", like)}, pluck="name")
+	for i in range(0, len(comms), 1000):
+		frappe.db.delete("Communication Link", {"parent": ("in", comms[i : i + 1000])})
+		frappe.db.delete("Communication", {"name": ("in", comms[i : i + 1000])})
+	frappe.db.delete("ToDo", {"reference_name": ("like", like)})
+	si = frappe.qb.DocType("Sales Invoice")
+	(
+		frappe.qb.update(si)
+		.set(si.relance_status, None)
+		.set(si.relance_last_stage, None)
+		.set(si.relance_last_date, None)
+		.set(si.relance_next_stage, None)
+		.set(si.relance_next_date, None)
+		.where(si.name.like(like))
+		.run()
+	)
+	frappe.db.commit()
+
+
+def start_workers(n: int) -> list:
+	"""n RQ workers of this bench on the queues relance_app uses (long: the relances, short: their
+	delivery), started like `bench worker`; returned once Redis lists them."""
+	import subprocess
+
+	import frappe
+	from frappe.utils.background_jobs import get_workers
+
+	from relance_app.pdf import delivery
+
+	before = {w.pid for w in get_workers()}
+	procs = [
+		subprocess.Popen(
+			[
+				sys.executable,
+				"-m",
+				"frappe.utils.bench_helper",
+				"frappe",
+				"worker",
+				"--queue",
+				f"long,{delivery.QUEUE}",
+			],
+			cwd=os.path.abspath(frappe.local.sites_path),
+			stdout=subprocess.DEVNULL,
+			stderr=subprocess.DEVNULL,
+			start_new_session=True,
+			env={k: v for k, v in os.environ.items() if k != "CI"},  # CI would make the jobs tests
+		)
+		for _ in range(n)
+	]
+	deadline = time.monotonic() + 120
+	while time.monotonic() < deadline:
+		pids = {w.pid for w in get_workers()} - before
+		if {p.pid for p in procs} <= pids:
+			break
+		time.sleep(0.5)
+	return procs
+
+
+def stop_workers(procs) -> None:
+	import signal
+
+	for p in procs:
+		if p.poll() is None:
+			os.killpg(p.pid, signal.SIGTERM)
+	for p in procs:
+		try:
+			p.wait(60)
+		except Exception:
+			os.killpg(p.pid, signal.SIGKILL)
+			p.wait(10)
+
+
+class MemorySampler:
+	"""Memory (PSS) of each worker's process tree (worker, job process, its Chromium), sampled."""
+
+	def __init__(self, pids: list[int], every: float = 1.0):
+		import threading
+
+		self.pids, self.every = pids, every
+		self.samples: list[tuple[float, int, int]] = []  # (time, worker + job RSS, Chromium RSS)
+		self.stopped = threading.Event()
+		self.thread = threading.Thread(target=self.run, daemon=True)
+		self.thread.start()
+
+	def run(self):
+		import psutil
+
+		while not self.stopped.wait(self.every):
+			for pid in self.pids:
+				try:
+					root = psutil.Process(pid)
+					procs = [root, *root.children(recursive=True)]
+				except psutil.Error:
+					continue
+				python, chrome = 0, 0
+				for proc in procs:
+					try:
+						# proportional set size: the pages Chromium's processes share are counted once
+						rss = proc.memory_full_info().pss
+						if "chrom" in proc.name().lower():
+							chrome += rss
+						else:
+							python += rss
+					except psutil.Error:
+						pass
+				self.samples.append((time.perf_counter(), python, chrome))
+
+	def stop(self) -> dict:
+		self.stopped.set()
+		self.thread.join()
+		if not self.samples:
+			return {"python": 0, "chrome": 0, "first": 0, "last": 0}
+		start, end = self.samples[0][0], self.samples[-1][0]
+		third = (end - start) / 3
+		first = [p for t, p, _c in self.samples if t <= start + third] or [0]
+		last = [p for t, p, _c in self.samples if t >= end - third] or [0]
+		return {
+			"python": max(p for _t, p, _c in self.samples),
+			"chrome": max(c for _t, _p, c in self.samples),
+			"total": max(p + c for _t, p, c in self.samples),
+			"first": max(first),
+			"last": max(last),
+		}
+
+
+def bench_queue_status():
+	import frappe
+	from frappe.query_builder.functions import Count
+
+	eq = frappe.qb.DocType("Email Queue")
+	rows = (
+		frappe.qb.from_(eq)
+		.select(eq.status, Count("*"))
+		.where(eq.reference_name.like(f"{PREFIX}-%"))
+		.groupby(eq.status)
+		.run()
+	)
+	return dict(rows)
+
+
+def wait_delivered(sink: Sink, start: float, expected: int, timeout: float) -> dict:
+	"""Poll until `expected` emails reached the sink and nothing of the book is left to send."""
+	import frappe
+
+	queued_at = None
+	deadline = time.monotonic() + timeout
+	status = {}
+	while time.monotonic() < deadline:
+		frappe.db.rollback()  # a fresh snapshot
+		status = bench_queue_status()
+		if queued_at is None and sum(status.values()) >= expected:
+			queued_at = time.perf_counter() - start
+		pending = sum(v for k, v in status.items() if k in ("Not Sent", "Sending", "Partially Sent"))
+		if (
+			queued_at is not None
+			and not pending
+			and len(sink.messages) >= sum(status.get(k, 0) for k in ("Sent",))
+		):
+			break  # everything queued reached a final state (Expired: a test's setUp took the rows)
+		time.sleep(0.5)
+	last = max((t for t, _r, _raw in sink.messages), default=time.perf_counter())
+	return {"queued_at": queued_at or 0.0, "delivered_at": last - start, "status": status}
+
+
+def check_messages(sink: Sink, sample: int = 20) -> dict:
+	"""Exactly once (one message per Message-ID), a PDF in each, the engine that made a sample."""
+	import email
+
+	from relance_app.tests.utils import pdf_text
+
+	ids, with_pdf, chromium, texts_ok = [], 0, 0, 0
+	for i, (_t, _rcpt, raw) in enumerate(sink.messages):
+		message = email.message_from_bytes(raw)
+		ids.append(message["Message-ID"])
+		pdfs = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+		with_pdf += bool(pdfs)
+		if i < sample and pdfs:
+			data = pdfs[0].get_payload(decode=True)
+			chromium += b"Skia/PDF" in data
+			name = (pdfs[0].get_filename() or "").removesuffix(".pdf")
+			texts_ok += bool(name) and squeeze(name) in squeeze(pdf_text(data))
+	return {
+		"messages": len(ids),
+		"duplicates": len(ids) - len(set(ids)),
+		"with_pdf": with_pdf,
+		"sampled": min(sample, len(ids)),
+		"chromium": chromium,
+		"invoice_in_pdf": texts_ok,
+	}
+
+
+def quiet_site(limit: float = 900) -> None:
+	"""Wait while a test run is going on the machine: a test's setUp expires every queued email of the
+	site, the benchmark's included."""
+	import psutil
+
+	deadline = time.monotonic() + limit
+	while time.monotonic() < deadline:
+		busy = [
+			p.pid
+			for p in psutil.process_iter(["cmdline"])
+			if "run-tests" in " ".join(p.info.get("cmdline") or [])
+		]
+		if not busy:
+			return
+		print(f"  waiting: a test run is going on (pids {busy})", flush=True)
+		time.sleep(30)
+
+
+def e2e_relances(
+	as_of, engine_name: str, workers: int, expected: int, sink: Sink, timeout: float, invoices: list[str]
+) -> dict:
+	"""relance_app's run as production runs it: run_dunning (selection, decision, one job per chunk on
+	the long queue), the jobs queue the emails and then their delivery jobs, RQ workers of the bench
+	render the PDFs with the engine and deliver to the sink."""
+	import frappe
+
+	from relance_app.relance.run import run_dunning
+
+	reset_run(as_of)
+	frappe.db.set_single_value("Relance Settings", "pdf_engine", engine_name)
+	frappe.db.commit()
+	quiet_site()
+	procs = start_workers(workers)
+	memory = MemorySampler([p.pid for p in procs])
+	sink.messages.clear()
+	try:
+		start = time.perf_counter()
+		run_dunning(as_of, invoice_names=invoices)
+		planned = time.perf_counter() - start
+		times = wait_delivered(sink, start, expected, timeout)
+	finally:
+		peak = memory.stop()
+		stop_workers(procs)
+	return {"planned": planned, **times, **check_messages(sink), "memory": peak, "workers": workers}
+
+
+def e2e_notifications(stages, sink: Sink, expected: int, timeout: float) -> dict:
+	"""Frappe Notifications, the same invoices: Frappe's daily trigger queues, then Frappe's flush loop
+	(one job at a time, as the scheduler runs it) renders each attachment and delivers to the sink."""
+	import frappe
+	from frappe.email.doctype.notification.notification import trigger_daily_alerts
+
+	as_of = frappe.utils.getdate()
+	reset_run(as_of)
+	quiet_site()
+	notifications = make_notifications(stages)
+	sink.messages.clear()
+	try:
+		start = time.perf_counter()
+		trigger_daily_alerts()
+		frappe.db.commit()
+		queued = time.perf_counter() - start
+		# frappe.email.queue.flush, restricted to the book's rows (other tests may use the site)
+		for name in frappe.get_all(
+			"Email Queue",
+			filters={"reference_name": ("like", f"{PREFIX}-%"), "status": "Not Sent"},
+			pluck="name",
+			order_by="priority desc, retry asc, creation asc",
+		):
+			try:
+				frappe.get_doc("Email Queue", name).send()
+			except Exception:
+				frappe.get_doc("Email Queue", name).log_error()
+		times = {**wait_delivered(sink, start, expected, timeout), "queued_at": queued}
+	finally:
+		frappe.db.delete("Notification", {"name": ("in", notifications)})
+		frappe.db.commit()
+	return {"planned": queued, **times, **check_messages(sink), "workers": 1}
+
+
+# --- PDF engines side by side ---------------------------------------------------------------------
+
+
+def compare_engines(attachments, images_dir: str | None = None) -> dict:
+	"""Each sampled attachment rendered by both engines as the delivery job renders them (print
+	templates of the language compiled once), interleaved; their texts compared (pypdf)."""
+	import frappe
+	from frappe.translate import print_language
+
+	from relance_app.pdf import delivery, engine
+	from relance_app.tests.utils import pdf_text
+
+	envs: dict = {}
+	totals = {"html": 0.0, "wkhtmltopdf": 0.0, "Chromium": 0.0}
+	pdfs: dict = {}
+	same_text = 0
+	first = None
+
+	def attach(att, name):
+		args = {k: v for k, v in att.items() if k != "print_format_attachment"}
+		with engine.relance_emails(name), delivery.print_templates(att.get("lang"), envs):
+			return frappe.attach_print(**args)["fcontent"]
+
+	def html(att):
+		with delivery.print_templates(att.get("lang"), envs), print_language(att.get("lang")):
+			return frappe.get_print(att["doctype"], att["name"], att.get("print_format"))
+
+	if attachments:  # warm both engines (browser started, templates compiled)
+		attach(attachments[0], "wkhtmltopdf")
+		attach(attachments[0], "Chromium")
+		html(attachments[0])
+	for att in attachments:
+		for label, fn in (
+			("html", lambda a=att: html(a)),
+			("wkhtmltopdf", lambda a=att: attach(a, "wkhtmltopdf")),
+			("Chromium", lambda a=att: attach(a, "Chromium")),
+		):
+			t = time.perf_counter()
+			out = fn()
+			totals[label] += time.perf_counter() - t
+			if label != "html":
+				pdfs[label] = out
+		doc = frappe.get_cached_doc("Sales Invoice", att["name"])
+		wanted = [doc.name, doc.customer_name, *[i.item_name for i in doc.items]]
+		wanted += [frappe.format(doc.grand_total, {"fieldtype": "Currency", "options": doc.currency})]
+		wanted = [squeeze(w) for w in wanted]
+		texts = {k: squeeze(pdf_text(v)) for k, v in pdfs.items()}
+		same_text += all(w in t for w in wanted for t in texts.values())
+		if first is None:
+			first = (att["name"], dict(pdfs), wanted, texts)
+	n = max(1, len(attachments))
+	result = {k: v * 1000 / n for k, v in totals.items()}
+	result.update(
+		{"sampled": len(attachments), "same_text": same_text, "fallbacks": engine.stats["fallbacks"]}
+	)
+	if images_dir and first:
+		result["images"] = save_images(images_dir, *first)
+	return result
+
+
+def print_engines(r: dict) -> None:
+	n = r["sampled"]
+	print(f"PDF per attachment ({n} sampled, rendered as the delivery job renders them):")
+	print(f"  print HTML (Frappe's printview)       {r['html']:7.0f} ms")
+	for name in ("wkhtmltopdf", "Chromium"):
+		print(f"  {name:12} HTML + PDF {r[name]:7.0f} ms, PDF alone {r[name] - r['html']:7.0f} ms")
+	print(f"  same text in both (number, customer, lines, total): {r['same_text']}/{n}")
+	if r.get("fallbacks"):
+		print(f"  Chromium fell back to wkhtmltopdf {r['fallbacks']} times")
+	if r.get("images"):
+		print(f"  page images: {r['images']}")
+
+
+def print_e2e(results, expected: int) -> None:
+	mb = 1024 * 1024
+	print(f"end to end: {expected:,} relance emails, each with its invoice PDF, delivered by SMTP (loopback)")
+	print(
+		f"{'path':34} {'workers':>7} {'load':>5} {'queued s':>9} {'delivered s':>12} {'ms/email':>9} "
+		f"{'sent':>6} {'dup':>4} {'pdf':>6} {'PSS MB':>7} {'+chrome':>8}"
+	)
+	b = next((r for label, r, _l in results if label.startswith("B")), None)
+	for label, r, load in results:
+		memory = r.get("memory") or {}
+		print(
+			f"{label:34} {r['workers']:7d} {load:5.2f} {r['queued_at']:9.1f} {r['delivered_at']:12.1f} "
+			f"{r['delivered_at'] * 1000 / max(1, r['messages']):9.1f} {r['messages']:6d} {r['duplicates']:4d} "
+			f"{r['with_pdf']:6d} {memory.get('python', 0) / mb:7.0f} {memory.get('chrome', 0) / mb:8.0f}"
+		)
+	for label, r, _load in results:
+		print(f"  {label.strip()}, {r['workers']} worker(s): Email Queue {r['status']}")
+		if r["status"].get("Expired"):
+			print("  INVALID: rows expired by another process (a test's setUp) while the run went on")
+		memory = r.get("memory")
+		if memory:
+			print(
+				f"  {label.strip()}, {r['workers']} worker(s): worker + job process PSS peak "
+				f"{memory['first'] / mb:.0f} MB in the first third, {memory['last'] / mb:.0f} MB in the last; "
+				f"{r['chromium']}/{r['sampled']} sampled PDFs by Chromium, invoice number found in "
+				f"{r['invoice_in_pdf']}/{r['sampled']}"
+			)
+	if b:
+		for label, r, _load in results:
+			if label.startswith("A"):
+				print(
+					f"ratio A/B end to end ({label.split(',')[-1].strip()}, {r['workers']} worker(s)): "
+					f"{r['delivered_at'] / b['delivered_at']:.2f}"
+				)
+
+
+def squeeze(text: str) -> str:
+	return "".join(str(text).split())
+
+
+def save_images(directory: str, name: str, pdfs: dict, wanted: list[str], texts: dict) -> str:
+	"""Both engines' PDFs of one invoice, their first pages as images and side by side (pdftoppm)."""
+	import subprocess
+
+	os.makedirs(directory, exist_ok=True)
+	pages = []
+	for engine_name, data in pdfs.items():
+		stem = os.path.join(directory, engine_name.lower())
+		with open(f"{stem}.pdf", "wb") as f:
+			f.write(data)
+		subprocess.run(
+			["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", f"{stem}.pdf", stem],
+			check=True,
+		)
+		pages.append(f"{stem}.png")
+	from PIL import Image
+
+	images = [Image.open(p).convert("RGB") for p in pages]
+	gap = 16
+	side = Image.new("RGB", (sum(i.width for i in images) + gap, max(i.height for i in images)), "white")
+	x = 0
+	for img in images:
+		side.paste(img, (x, 0))
+		x += img.width + gap
+	out = os.path.join(directory, "side-by-side.png")
+	side.save(out)
+	with open(os.path.join(directory, "text-check.txt"), "w") as f:
+		f.write(f"invoice {name}: expected in both PDFs (whitespace removed)\n")
+		for w in wanted:
+			f.write(
+				f"  {w!r}: " + ", ".join(f"{k} {'yes' if w in t else 'NO'}" for k, t in texts.items()) + "\n"
+			)
+	return out
+
+
 def main():
 	parser = argparse.ArgumentParser(
 		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -467,13 +1014,32 @@ def main():
 	parser.add_argument(
 		"--reports-only", action="store_true", help="build the book, measure the reports and cards, stop"
 	)
+	parser.add_argument(
+		"--e2e-engines", default="Chromium,wkhtmltopdf", help="PDF engines run end to end (comma-separated)"
+	)
+	parser.add_argument("--e2e-workers", default="1,2", help="RQ worker counts run end to end")
+	parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
+	parser.add_argument("--e2e-timeout", type=float, default=7200, help="seconds allowed per end-to-end run")
+	parser.add_argument("--images", help="save both engines' PDFs of one invoice and their page images here")
 	args = parser.parse_args()
 
 	sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+	import signal
+
+	signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: workers, servers and data cleaned up
+	queue = None
+	if not (args.reports_only or args.no_e2e):
+		queue = PrivateQueue()
+		os.environ["FRAPPE_REDIS_QUEUE"] = queue.url  # for this process and the workers it starts
 	import frappe
 
 	frappe.init(site=args.site)
 	frappe.connect()
+	import logging
+
+	import cssutils
+
+	cssutils.log.setLevel(logging.FATAL)  # Frappe's print CSS parsing, once per PDF, is noisy
 	frappe.set_user("Administrator")
 	frappe.flags.mute_emails = True
 	from frappe.utils import getdate, today
@@ -484,7 +1050,15 @@ def main():
 	as_of = getdate(today())
 	cleanup()
 	rows = []
+	sink = None
+	saved = frappe.db.get_singles_dict("Relance Settings")
+	send_as_pdf = frappe.db.get_single_value("Print Settings", "send_print_as_pdf")
 	try:
+		if not args.reports_only:
+			sink = Sink()
+			bench_account(sink.port)
+			frappe.db.set_single_value("Print Settings", "send_print_as_pdf", 1)
+			frappe.db.commit()
 		t = time.perf_counter()
 		_company, _policy, stages, invoice_names = build_book(args.customers, args.invoices, args.due, as_of)
 		print(
@@ -505,14 +1079,21 @@ def main():
 		forget_process_caches()
 		with counting() as sel:
 			decisions, units = plan(as_of)
-		due = sum(1 for _c, d in decisions if d and d.stage)
+		# the book's invoices only are acted on (the site may hold other engineers' test invoices)
+		due = sum(1 for c, d in decisions if d and d.stage and c.facts.name.startswith(f"{PREFIX}-"))
+		units = [u for u in units if u["invoices"][0].startswith(f"{PREFIX}-")]
+		due_names = [n for u in units for n in u["invoices"] if u["kind"] == "stage"]
 		rows.append(("A1 select + decide (new worker)", sel["seconds"], sel["queries"], 0, len(decisions)))
 		with counting() as warm:
 			plan(as_of)
 		rows.append(("A1 select + decide (warm)", warm["seconds"], warm["queries"], 0, len(decisions)))
 
-		# A2: queueing, PDF rendering deferred to the queue
-		with counting() as q:
+		# A2: queueing, PDF rendering deferred to the queue (the delivery jobs are counted, not queued:
+		# the end-to-end runs below send)
+		from relance_app.pdf import delivery
+
+		delivery_jobs = []
+		with patch.object(delivery, "enqueue", side_effect=delivery_jobs.append), counting() as q:
 			process_units(units, str(as_of))
 		queued = email_count()
 		rows.append(("A2 queue (PDF deferred)", q["seconds"], q["queries"], queued, due))
@@ -549,6 +1130,7 @@ def main():
 					no_letterhead=not att.get("print_letterhead", True),
 				)
 
+		engines = compare_engines(attachments, args.images)
 		if attachments:  # warm both paths (templates, CSS, fonts) before measuring
 			ours(attachments[0])
 			frappes(attachments[0])
@@ -585,6 +1167,30 @@ def main():
 		rows.append(("B  Notifications (daily trigger)", b["seconds"], b["queries"], queued_b, queued_b))
 		frappe.db.delete("Notification", {"name": ("in", notifications)})
 		frappe.db.commit()
+
+		# end to end, every PDF rendered and every email delivered to the sink: relance_app with each
+		# engine and worker count, then Frappe Notifications
+		e2e = []
+		if not args.no_e2e:
+			frappe.flags.mute_emails = False
+			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
+			frappe.db.commit()
+			for engine_name in [e.strip() for e in args.e2e_engines.split(",") if e.strip()]:
+				for n in [int(w) for w in args.e2e_workers.split(",") if w.strip()]:
+					load = os.getloadavg()[0]
+					print(
+						f"end to end: relance_app, {engine_name}, {n} worker(s), load {load:.2f}", flush=True
+					)
+					result = e2e_relances(as_of, engine_name, n, queued, sink, args.e2e_timeout, due_names)
+					e2e.append((f"A  relance_app, {engine_name}", result, load))
+					print_e2e(e2e[-1:], queued)
+			load = os.getloadavg()[0]
+			print(f"end to end: Frappe Notifications, load {load:.2f}", flush=True)
+			e2e.append(
+				("B  Frappe Notifications", e2e_notifications(stages, sink, queued_b, args.e2e_timeout), load)
+			)
+			print_e2e(e2e[-1:], queued_b)
+			reset_run(as_of)
 
 		# engine, pure
 		from benchmarks.engine_decisions import POLICY, book
@@ -643,11 +1249,26 @@ def main():
 			f"customer panel (500 invoices, 2,000 logs): {panel['seconds'] * 1000:.0f} ms, {panel['queries']} queries"
 		)
 		print()
+		print_engines(engines)
+		if e2e:
+			print()
+			print_e2e(e2e, queued)
+		print()
 		print(f"reports on {args.invoices:,} invoices and {logs_now:,} relance logs")
 		print_reports(report_rows)
 	finally:
+		if sink:
+			sink.stop()
 		if not args.keep:
 			cleanup()
+		frappe.db.set_single_value(
+			"Relance Settings",
+			{k: saved.get(k) for k in ("pdf_engine", "business_days_only", "test_mode") if k in saved},
+		)
+		frappe.db.set_single_value("Print Settings", "send_print_as_pdf", send_as_pdf)
+		frappe.db.commit()
+		if queue:  # last: the clean-up's own jobs go there, not to the bench's queues
+			queue.stop()
 		frappe.destroy()
 
 

@@ -59,6 +59,7 @@ FLAGS = (
 	"--disable-prompt-on-repost",
 	"--disable-features=Translate,MediaRouter,OptimizationHints,InterestFeedContentSuggestions,"
 	"CertificateTransparencyComponentUpdater,AutofillServerCommunication,PaintHolding,"
+	"OptimizationGuideModelDownloading,OptimizationGuideOnDeviceModel,OptimizationTargetPrediction,"
 	# the document is served through interception (no address): its requests to the site on a local
 	# address would count as a public page reaching the local network and be refused
 	"LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,"
@@ -74,7 +75,6 @@ FLAGS = (
 	"--mute-audio",
 	"--hide-scrollbars",
 	"--force-color-profile=srgb",
-	"--export-tagged-pdf",
 )
 
 # paper sizes wkhtmltopdf (Qt) knows by name, in millimetres (width, height)
@@ -433,20 +433,25 @@ class Chromium:
 		if parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.site_hosts:
 			answer = self._resolver(url) if self._resolver else None
 			if answer is not None:
-				self._fulfil(request_id, *answer)
+				self._fulfil(request_id, *answer, cache=answer[0] == 200)
 			else:
 				self.notify("Fetch.continueRequest", {"requestId": request_id})
 			return
 		self.blocked.append(url)
 		self.notify("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
 
-	def _fulfil(self, request_id: str, status: int, content_type: str, body: bytes) -> None:
+	def _fulfil(
+		self, request_id: str, status: int, content_type: str, body: bytes, cache: bool = False
+	) -> None:
+		headers = [{"name": "Content-Type", "value": content_type}]
+		if cache:  # the site's files: kept in the browser's memory for the next documents
+			headers.append({"name": "Cache-Control", "value": "public, max-age=3600"})
 		self.notify(
 			"Fetch.fulfillRequest",
 			{
 				"requestId": request_id,
 				"responseCode": status,
-				"responseHeaders": [{"name": "Content-Type", "value": content_type}],
+				"responseHeaders": headers,
 				"body": base64.b64encode(body).decode(),
 			},
 		)
