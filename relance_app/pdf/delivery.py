@@ -25,7 +25,7 @@ from frappe.utils import cint, now_datetime
 from relance_app.pdf import engine
 
 JOB = "relance_app.pdf.delivery.deliver"
-QUEUE = "default"  # served by every bench worker (the long workers listen to it too)
+QUEUE = "short"  # where Frappe sends emails now (email_queue.send_mail); every bench worker serves it
 HOLD_MINUTES = 30
 JOB_SIZE = 50  # emails per delivery job: one browser start for many documents
 SENDABLE = ("Not Sent", "Partially Sent")
