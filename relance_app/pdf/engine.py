@@ -173,36 +173,43 @@ def site_hosts() -> tuple[str, ...]:
 
 def render(html: str, options: dict | None = None) -> bytes:
 	"""The PDF of a print format's HTML through Chromium, prepared as Frappe prepares it for
-	wkhtmltopdf (frappe.utils.pdf.get_pdf and prepare_options)."""
+	wkhtmltopdf (frappe.utils.pdf.get_pdf, prepare_options and read_options_from_html, in their order:
+	the options passed, then what the HTML says)."""
 	from bs4 import BeautifulSoup
 	from frappe.utils.pdf import inline_private_images, prepare_header_footer, toggle_visible_pdf
 
-	options = dict(options or {})
+	page_options = dict(options or {})
+	password = page_options.pop("password", None)
+	page_options.setdefault("margin-right", "15mm")
+	page_options.setdefault("margin-left", "15mm")
 	html = scrub_urls(html)
 	soup = BeautifulSoup(html, "html.parser")
-	head_foot = prepare_header_footer(soup)  # writes the header and footer as files, as for wkhtmltopdf
-	try:
-		header = read_and_remove(head_foot.get("header-html"))
-		footer = read_and_remove(head_foot.get("footer-html"))
-	finally:
-		for key in ("header-html", "footer-html"):
-			if head_foot.get(key):
-				with contextlib.suppress(OSError):
-					os.remove(head_foot[key])
+	header = footer = None
+	if "header-html" in html or "footer-html" in html:
+		head_foot = prepare_header_footer(soup)  # writes them as files, as for wkhtmltopdf
+		files = [head_foot.pop("header-html", None), head_foot.pop("footer-html", None)]
+		try:
+			header, footer = (read_file(path) for path in files)
+		finally:
+			for path in files:
+				if path:
+					with contextlib.suppress(OSError):
+						os.remove(path)
+	else:  # what prepare_header_footer sets when the print has neither (without reading the CSS)
+		head_foot = {"margin-top": "15mm", "margin-bottom": "15mm"}
 	toggle_visible_pdf(soup)
-	page_options = {k: v for k, v in head_foot.items() if k not in ("header-html", "footer-html")}
+	page_options.update(head_foot)
 	page_options.update(print_format_page_rules(soup))
-	html = inline_private_images(str(soup))
-	page_options.update({k: v for k, v in options.items() if k != "password"})
-	page_options.setdefault("margin-left", "15mm")
-	page_options.setdefault("margin-right", "15mm")
+	html = str(soup)
+	if "<img" in html:
+		html = inline_private_images(html)
 	page = PageSetup.from_wkhtmltopdf(with_page_size(page_options))
 	chrome = browser()
 	if header or footer:
 		set_header_footer(chrome, page, header, footer, to_mm(page_options.get("header-spacing"), 0))
 	pdf = chrome.pdf(html, get_url(), page, resolver=site_file)
-	if options.get("password"):
-		pdf = encrypt(pdf, options["password"])
+	if password:
+		pdf = encrypt(pdf, password)
 	return pdf
 
 
@@ -244,7 +251,7 @@ def print_format_page_rules(soup) -> dict:
 	return dict(_styles[key])
 
 
-def read_and_remove(path: str | None) -> str | None:
+def read_file(path: str | None) -> str | None:
 	if not path:
 		return None
 	with open(path, encoding="utf-8") as f:

@@ -602,6 +602,7 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 		now=False,
 		with_container=False,
 		send_after=delivery.hold_until(),  # sent by relance_app's delivery job (Frappe's flush after)
+		print_letterhead=True,  # the queue gives its own value to every print attachment
 	)
 	queue = frappe.db.get_value("Email Queue", {"communication": comm.name}, "name", order_by="creation desc")
 	delivery.track(queue)

@@ -15,7 +15,7 @@ from relance_app.pdf import delivery, engine
 from relance_app.pdf.chromium import ChromiumError, PageSetup, find_executable
 from relance_app.relance.run import sync_email_statuses
 from relance_app.tests.test_run import TODAY, RelanceRunCase, run
-from relance_app.tests.utils import flush_queue, logs_of, make_invoice, pdf_text
+from relance_app.tests.utils import flush_queue, logs_of, make_invoice, pdf_text, policy_copy
 
 HAS_CHROMIUM = bool(find_executable(os.environ.get("RELANCE_CHROMIUM")))
 
@@ -100,6 +100,47 @@ class TestChromiumDelivery(PdfEngineCase):
 		for expected in (si.name, si.customer_name, "987,65", si.items[0].item_name):
 			for name, text in texts.items():
 				self.assertIn(squeeze(expected), text, name)
+
+	def test_the_stages_letter_head_is_on_the_attachment_in_both_engines(self):
+		mark = f"LETTERHEAD {frappe.generate_hash(length=6)}"
+		letter_head = frappe.get_doc(
+			{
+				"doctype": "Letter Head",
+				"letter_head_name": mark,
+				"source": "HTML",
+				"content": f"<div><b>{mark}</b></div>",
+			}
+		).insert(ignore_permissions=True)
+		customer, _address = self.customer()
+		policy_copy(customer, {1: {"letter_head": letter_head.name}})
+		si = make_invoice(customer, add_days(TODAY, -10))
+		run([si])
+		[log] = [x for x in logs_of(si.name) if x.stage_name == "Relance 1"]
+		[attachment] = frappe.get_doc("Email Queue", log.email_queue).attachments_list
+		self.assertEqual(attachment.get("letterhead"), letter_head.name)
+		attachment.pop("print_format_attachment")
+		for name in ("wkhtmltopdf", "Chromium"):
+			with engine.relance_emails(name):
+				pdf = frappe.attach_print(**attachment)["fcontent"]
+			self.assertIn(squeeze(mark), squeeze(pdf_text(pdf)), name)
+
+	def test_repeated_header_and_footer_are_drawn_in_the_margins(self):
+		si, _address, log = self.queued_relance()
+		[attachment] = frappe.get_doc("Email Queue", log.email_queue).attachments_list
+		attachment.pop("print_format_attachment")
+		# in this transaction only: the print gets Frappe's header and footer documents
+		frappe.db.set_single_value("Print Settings", "repeat_header_footer", 1)
+		frappe.clear_document_cache("Print Settings", "Print Settings")
+		try:
+			with engine.relance_emails("Chromium"):
+				pdf = frappe.attach_print(**attachment)["fcontent"]
+		finally:
+			frappe.db.set_single_value("Print Settings", "repeat_header_footer", 0)
+			frappe.clear_document_cache("Print Settings", "Print Settings")
+		self.assertTrue(by_chromium(pdf))
+		text = squeeze(pdf_text(pdf))
+		self.assertIn(squeeze(si.name), text, "the heading, drawn as Chromium's page header")
+		self.assertIn("1", text)
 
 	def test_the_rest_of_erpnext_keeps_wkhtmltopdf(self):
 		self.use("Chromium")
