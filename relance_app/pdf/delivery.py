@@ -1,7 +1,9 @@
 """Delivery of relance emails: the Email Queue rows a batch of relances created, sent by background jobs
 spread over the RQ workers that exist, each job rendering its attachments with the PDF engine of Relance
 Settings and reusing what is the same for every email (the browser, the SMTP session, the print
-templates of a language).
+templates of a language). A job goes on with the relance emails still waiting (queued by other batches
+of the run) for a while, so a run starts few browsers, and every worker running a delivery job takes
+its share.
 
 The relance's own transaction stays as it was (log, Communication, Email Queue row, one commit). The
 row is queued with `send_after` a little ahead (HOLD_MINUTES), so Frappe's scheduled flush leaves it to
@@ -14,6 +16,7 @@ send is left to Frappe's retries (retry count, then Error), which the next run s
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from datetime import timedelta
 from functools import partial
@@ -27,7 +30,8 @@ from relance_app.pdf import engine
 JOB = "relance_app.pdf.delivery.deliver"
 QUEUE = "short"  # where Frappe sends emails now (email_queue.send_mail); every bench worker serves it
 HOLD_MINUTES = 30
-JOB_SIZE = 50  # emails per delivery job: one browser start for many documents
+JOB_SIZE = 50  # emails per delivery job, and per look for more
+TAKE_MORE_SECONDS = 1200  # a delivery job takes more waiting emails for this long, then ends
 SENDABLE = ("Not Sent", "Partially Sent")
 
 
@@ -84,8 +88,11 @@ def enqueue(email_queues: list[str]) -> int:
 # --- the job ------------------------------------------------------------------------------------
 
 
-def deliver(email_queues: list[str], engine_name: str | None = None) -> dict:
-	"""Background job: send these relance emails now, their PDFs through the selected engine."""
+def deliver(email_queues: list[str], engine_name: str | None = None, more: bool = True) -> dict:
+	"""Background job: send these relance emails now, their PDFs through the selected engine; then,
+	while there is time (TAKE_MORE_SECONDS), the other relance emails still waiting for a delivery job
+	(`more`): one browser start and one SMTP session serve the whole run, and every worker that picks
+	a delivery job shares what is left with the others (each row claimed under its lock)."""
 	counts: Counter = Counter()
 	if frappe.are_emails_muted() or cint(frappe.db.get_default("suspend_email_queue")):
 		counts["held"] = len(email_queues)  # Frappe's flush sends them when the queue resumes
@@ -93,9 +100,15 @@ def deliver(email_queues: list[str], engine_name: str | None = None) -> dict:
 	chosen = engine_name or engine.selected_engine()
 	envs: dict = {}
 	servers: dict = {}
+	tried: set[str] = set()
+	deadline = time.monotonic() + TAKE_MORE_SECONDS
+	todo = list(email_queues)
 	try:
-		for name in email_queues:
-			counts[send_one(name, chosen, envs, servers, counts)] += 1
+		while todo:
+			for name in todo:
+				tried.add(name)
+				counts[send_one(name, chosen, envs, servers, counts)] += 1
+			todo = waiting(exclude=tried) if more and time.monotonic() < deadline else []
 	finally:
 		for server in servers.values():
 			with contextlib.suppress(Exception):
@@ -123,6 +136,30 @@ def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter)
 			counts["pdf_fallback"] += 1
 	status = frappe.db.get_value("Email Queue", name, "status")
 	return "sent" if status == "Sent" else "not_sent"
+
+
+def waiting(exclude: set[str], limit: int = JOB_SIZE) -> list[str]:
+	"""Relance emails queued for a delivery job and not sent yet: still held from Frappe's flush
+	(send_after ahead), never tried (a failed send is left to Frappe's retries), not tried here."""
+	log = frappe.qb.DocType("Relance Log")
+	eq = frappe.qb.DocType("Email Queue")
+	rows = (
+		frappe.qb.from_(log)
+		.join(eq)
+		.on(eq.name == log.email_queue)
+		.select(eq.name)
+		.distinct()
+		.where(
+			(log.status == "Queued")
+			& (eq.status == "Not Sent")
+			& (eq.retry == 0)
+			& (eq.send_after > now_datetime())
+		)
+		.orderby(eq.creation)
+		.limit(limit + len(exclude))
+		.run(pluck=True)
+	)
+	return [name for name in rows if name not in exclude][:limit]
 
 
 def claim(name: str) -> bool:

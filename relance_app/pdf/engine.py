@@ -47,6 +47,7 @@ CONTENT_TYPES = {
 	".otf": "font/otf",
 }
 MAX_CACHED = 64
+RECYCLE_AFTER = 1000  # documents one browser renders before it is replaced
 
 _browser: Chromium | None = None
 _files: dict[str, tuple[int, str, bytes]] = {}  # the site's public files, read once per process
@@ -141,6 +142,9 @@ def browser() -> Chromium:
 		_browser = None  # a forked child never drives its parent's browser
 	if _broken.get("reason"):
 		raise ChromiumError(_broken["reason"])
+	if _browser is not None and _browser.documents >= RECYCLE_AFTER:
+		_browser.close()  # a fresh browser now and then: the worker's memory stays flat
+		_browser = None
 	if _browser is None:
 		conf = frappe.get_conf()
 		_browser = Chromium(

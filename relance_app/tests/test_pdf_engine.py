@@ -222,6 +222,20 @@ class TestDeliveryJobs(PdfEngineCase):
 			_si, _address, log = self.queued_relance()
 		self.assertEqual(jobs, [[log.email_queue]], "one delivery for the batch, after its commit")
 
+	def test_a_delivery_job_takes_the_other_waiting_relances_but_not_a_retry(self):
+		first, first_address, first_log = self.queued_relance()
+		_second, second_address, _second_log = self.queued_relance()
+		_third, third_address, third_log = self.queued_relance()
+		frappe.db.set_value("Email Queue", third_log.email_queue, "retry", 1)  # Frappe's flush retries it
+		frappe.db.commit()  # nosemgrep
+		counts = delivery.deliver([first_log.email_queue], "wkhtmltopdf")
+		self.assertEqual(counts.get("sent"), 2, counts)
+		self.assertEqual(len(self.smtp.to(first_address)), 1)
+		self.assertEqual(len(self.smtp.to(second_address)), 1)
+		self.assertEqual(self.smtp.to(third_address), [])
+		self.assertEqual(frappe.db.get_value("Email Queue", third_log.email_queue, "status"), "Not Sent")
+		self.assertIn(first.name, self.smtp.to(first_address)[0].subject)
+
 	def test_wkhtmltopdf_engine_delivers_too(self):
 		self.use("wkhtmltopdf")
 		si, address, log = self.queued_relance()
