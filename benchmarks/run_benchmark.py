@@ -953,9 +953,9 @@ def print_e2e(results, expected: int) -> None:
 				f"{r['chromium']}/{r['sampled']} sampled PDFs by Chromium, invoice number found in "
 				f"{r['invoice_in_pdf']}/{r['sampled']}"
 			)
-	if b:
+	if b and not b["status"].get("Expired"):
 		for label, r, _load in results:
-			if label.startswith("A"):
+			if label.startswith("A") and not r["status"].get("Expired"):
 				print(
 					f"ratio A/B end to end ({label.split(',')[-1].strip()}, {r['workers']} worker(s)): "
 					f"{r['delivered_at'] / b['delivered_at']:.2f}"

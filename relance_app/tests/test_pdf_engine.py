@@ -103,14 +103,19 @@ class TestChromiumDelivery(PdfEngineCase):
 
 	def test_the_stages_letter_head_is_on_the_attachment_in_both_engines(self):
 		mark = f"LETTERHEAD {frappe.generate_hash(length=6)}"
+		# disabled: never the site's default letter head (the first one would become it), still printable
 		letter_head = frappe.get_doc(
 			{
 				"doctype": "Letter Head",
 				"letter_head_name": mark,
 				"source": "HTML",
 				"content": f"<div><b>{mark}</b></div>",
+				"disabled": 1,
 			}
 		).insert(ignore_permissions=True)
+		self.addCleanup(
+			frappe.delete_doc, "Letter Head", letter_head.name, force=True, ignore_permissions=True
+		)
 		customer, _address = self.customer()
 		policy_copy(customer, {1: {"letter_head": letter_head.name}})
 		si = make_invoice(customer, add_days(TODAY, -10))
