@@ -186,6 +186,11 @@ class PageSetup:
 			landscape=str(options.get("orientation") or "").lower() == "landscape",
 		)
 
+	@property
+	def printable_width_mm(self) -> float:
+		across = self.height_mm if self.landscape else self.width_mm
+		return across - self.margin_left_mm - self.margin_right_mm
+
 	def print_params(self) -> dict:
 		params = {
 			"paperWidth": self.width_mm / MM_PER_INCH,
@@ -245,6 +250,7 @@ class Chromium:
 		self._resolver: Resolver | None = None
 		self._document: bytes = b""
 		self._document_url = ""
+		self._viewport_width: int | None = None
 
 	# --- life cycle -----------------------------------------------------------------------------
 
@@ -302,6 +308,7 @@ class Chromium:
 		self._selector.register(out_read, selectors.EVENT_READ)
 		self._buffer, self._events = b"", []
 		self._inbox.clear()
+		self._viewport_width = None
 		try:
 			self._open_page()
 		except Exception:
@@ -488,11 +495,21 @@ class Chromium:
 		self._wait_event("Page.loadEventFired", deadline)
 
 	def pdf(self, html: str, base_url: str, page: PageSetup, resolver: Resolver | None = None) -> bytes:
-		"""The PDF of one HTML document."""
+		"""The PDF of one HTML document. Content wider than the page (a table with many columns) is
+		scaled down to the page's width, as wkhtmltopdf shrinks it, never cut at the right edge."""
 		deadline = time.monotonic() + self.timeout
+		width_px = round(page.printable_width_mm / MM_PER_INCH * 96)
 		try:
+			self._viewport(width_px, deadline)
 			self._load(html, base_url, resolver, deadline)
-			out = self.call("Page.printToPDF", page.print_params(), session=True, deadline=deadline)
+			params = page.print_params()
+			metrics = self.call("Page.getLayoutMetrics", session=True, deadline=deadline)
+			content = float(
+				(metrics.get("cssContentSize") or metrics.get("contentSize") or {}).get("width", 0)
+			)
+			if content > width_px + 1:
+				params["scale"] = max(0.1, round(params.get("scale", 1) * width_px / content, 3))
+			out = self.call("Page.printToPDF", params, session=True, deadline=deadline)
 		except ChromiumError:
 			self.close()  # a browser in an unknown state is not reused
 			raise
@@ -501,6 +518,17 @@ class Chromium:
 			self._resolver = None
 		return base64.b64decode(out["data"])
 
+	def _viewport(self, width_px: int, deadline: float) -> None:
+		"""Lay documents out at the page's printable width (kept between documents of the same width)."""
+		if self._viewport_width != width_px:
+			self.call(
+				"Emulation.setDeviceMetricsOverride",
+				{"width": width_px, "height": 10, "deviceScaleFactor": 1, "mobile": False},
+				session=True,
+				deadline=deadline,
+			)
+			self._viewport_width = width_px
+
 	def measure_height(
 		self, html: str, base_url: str, width_mm: float, resolver: Resolver | None = None
 	) -> float:
@@ -508,15 +536,9 @@ class Chromium:
 		deadline = time.monotonic() + self.timeout
 		width_px = round(width_mm / MM_PER_INCH * 96)
 		try:
-			self.call(
-				"Emulation.setDeviceMetricsOverride",
-				{"width": width_px, "height": 10, "deviceScaleFactor": 1, "mobile": False},
-				session=True,
-				deadline=deadline,
-			)
+			self._viewport(width_px, deadline)
 			self._load(html, base_url, resolver, deadline)
 			metrics = self.call("Page.getLayoutMetrics", session=True, deadline=deadline)
-			self.call("Emulation.clearDeviceMetricsOverride", session=True, deadline=deadline)
 		except ChromiumError:
 			self.close()
 			raise

@@ -173,6 +173,26 @@ class TestChromiumDelivery(PdfEngineCase):
 		self.assertIn("https://203.0.113.9/x.png", blocked)
 		self.assertFalse([u for u in blocked if "frappe-framework-logo" in u])
 
+	def test_content_wider_than_the_page_is_scaled_down_not_cut(self):
+		from pypdf import PdfReader
+
+		cells = "".join(f"<td style='min-width:120px'>C{i}</td>" for i in range(12))
+		html = (
+			"<html><head></head><body><div class='print-format'>"
+			f"<table><tr>{cells}<td style='min-width:120px'>RIGHTEDGE</td></tr></table></div></body></html>"
+		)
+		page = PdfReader(io.BytesIO(engine.render(html))).pages[0]
+		width = float(page.mediabox.width)
+		found = []
+
+		def visit(text, cm, tm, _font, _size):
+			if "RIGHTEDGE" in text:
+				found.append(cm[0] * tm[4] + cm[2] * tm[5] + cm[4])
+
+		page.extract_text(visitor_text=visit)
+		self.assertTrue(found, "the last column is in the PDF")
+		self.assertLess(max(found), width, "and inside the page")
+
 	def test_one_browser_for_many_documents_and_a_crash_is_survived(self):
 		html = "<html><head></head><body><div class='print-format'>{0}</div></body></html>"
 		chrome = engine.browser()
