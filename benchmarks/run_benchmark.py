@@ -1018,6 +1018,10 @@ def main():
 		"--e2e-engines", default="Chromium,wkhtmltopdf", help="PDF engines run end to end (comma-separated)"
 	)
 	parser.add_argument("--e2e-workers", default="1,2", help="RQ worker counts run end to end")
+	parser.add_argument(
+		"--e2e-configs",
+		help="instead of engines x workers: ENGINE:WORKERS pairs, e.g. Chromium:1,Chromium:2,wkhtmltopdf:2",
+	)
 	parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
 	parser.add_argument("--e2e-timeout", type=float, default=7200, help="seconds allowed per end-to-end run")
 	parser.add_argument("--images", help="save both engines' PDFs of one invoice and their page images here")
@@ -1175,15 +1179,24 @@ def main():
 			frappe.flags.mute_emails = False
 			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
 			frappe.db.commit()
-			for engine_name in [e.strip() for e in args.e2e_engines.split(",") if e.strip()]:
-				for n in [int(w) for w in args.e2e_workers.split(",") if w.strip()]:
-					load = os.getloadavg()[0]
-					print(
-						f"end to end: relance_app, {engine_name}, {n} worker(s), load {load:.2f}", flush=True
-					)
-					result = e2e_relances(as_of, engine_name, n, queued, sink, args.e2e_timeout, due_names)
-					e2e.append((f"A  relance_app, {engine_name}", result, load))
-					print_e2e(e2e[-1:], queued)
+			if args.e2e_configs:
+				configs = [
+					(c.split(":")[0].strip(), int(c.split(":")[1])) for c in args.e2e_configs.split(",")
+				]
+			else:
+				configs = [
+					(e.strip(), int(w))
+					for e in args.e2e_engines.split(",")
+					if e.strip()
+					for w in args.e2e_workers.split(",")
+					if w.strip()
+				]
+			for engine_name, n in configs:
+				load = os.getloadavg()[0]
+				print(f"end to end: relance_app, {engine_name}, {n} worker(s), load {load:.2f}", flush=True)
+				result = e2e_relances(as_of, engine_name, n, queued, sink, args.e2e_timeout, due_names)
+				e2e.append((f"A  relance_app, {engine_name}", result, load))
+				print_e2e(e2e[-1:], queued)
 			load = os.getloadavg()[0]
 			print(f"end to end: Frappe Notifications, load {load:.2f}", flush=True)
 			e2e.append(
