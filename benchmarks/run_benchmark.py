@@ -1020,7 +1020,8 @@ def main():
 	parser.add_argument("--e2e-workers", default="1,2", help="RQ worker counts run end to end")
 	parser.add_argument(
 		"--e2e-configs",
-		help="instead of engines x workers: ENGINE:WORKERS pairs, e.g. Chromium:1,Chromium:2,wkhtmltopdf:2",
+		help="instead of engines x workers, in this order: ENGINE:WORKERS pairs and Notifications, "
+		"e.g. Notifications,Chromium:2,Chromium:1,wkhtmltopdf:2",
 	)
 	parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
 	parser.add_argument("--e2e-timeout", type=float, default=7200, help="seconds allowed per end-to-end run")
@@ -1181,7 +1182,8 @@ def main():
 			frappe.db.commit()
 			if args.e2e_configs:
 				configs = [
-					(c.split(":")[0].strip(), int(c.split(":")[1])) for c in args.e2e_configs.split(",")
+					(c.split(":")[0].strip(), int(c.split(":")[1]) if ":" in c else 1)
+					for c in args.e2e_configs.split(",")
 				]
 			else:
 				configs = [
@@ -1191,18 +1193,19 @@ def main():
 					for w in args.e2e_workers.split(",")
 					if w.strip()
 				]
+				configs.append(("Notifications", 1))
 			for engine_name, n in configs:
 				load = os.getloadavg()[0]
+				if engine_name == "Notifications":
+					print(f"end to end: Frappe Notifications, load {load:.2f}", flush=True)
+					result = e2e_notifications(stages, sink, queued_b, args.e2e_timeout)
+					e2e.append(("B  Frappe Notifications", result, load))
+					print_e2e(e2e[-1:], queued_b)
+					continue
 				print(f"end to end: relance_app, {engine_name}, {n} worker(s), load {load:.2f}", flush=True)
 				result = e2e_relances(as_of, engine_name, n, queued, sink, args.e2e_timeout, due_names)
 				e2e.append((f"A  relance_app, {engine_name}", result, load))
 				print_e2e(e2e[-1:], queued)
-			load = os.getloadavg()[0]
-			print(f"end to end: Frappe Notifications, load {load:.2f}", flush=True)
-			e2e.append(
-				("B  Frappe Notifications", e2e_notifications(stages, sink, queued_b, args.e2e_timeout), load)
-			)
-			print_e2e(e2e[-1:], queued_b)
 			reset_run(as_of)
 
 		# engine, pure
