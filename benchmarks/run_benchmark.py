@@ -819,6 +819,38 @@ def e2e_relances(
 	return {"planned": planned, **times, **check_messages(sink), "memory": peak, "workers": workers}
 
 
+def queue_with_workers(as_of, workers: int, expected: int, invoices: list[str], timeout: float) -> dict:
+	"""Queueing as production runs it: run_dunning plans and splits the day's relances in chunks, one
+	job each on the long queue, taken by `workers` RQ workers; timed until every email is queued.
+	Delivery is held meanwhile (Frappe's suspend_email_queue): the queueing alone is measured."""
+	import frappe
+
+	from relance_app.relance.run import run_dunning
+
+	reset_run(as_of)
+	frappe.db.set_default("suspend_email_queue", 1)
+	frappe.db.commit()
+	quiet_site()
+	procs = start_workers(workers)
+	try:
+		start = time.perf_counter()
+		run_dunning(as_of, invoice_names=invoices)
+		deadline = time.monotonic() + timeout
+		queued = 0
+		while time.monotonic() < deadline:
+			frappe.db.rollback()  # a fresh snapshot
+			queued = email_count()
+			if queued >= expected:
+				break
+			time.sleep(0.2)
+		wall = time.perf_counter() - start
+	finally:
+		stop_workers(procs)
+		frappe.db.set_default("suspend_email_queue", 0)
+		frappe.db.commit()
+	return {"seconds": wall, "emails": queued, "workers": workers}
+
+
 def e2e_notifications(stages, sink: Sink, expected: int, timeout: float) -> dict:
 	"""Frappe Notifications, the same invoices: Frappe's daily trigger queues, then Frappe's flush loop
 	(one job at a time, as the scheduler runs it) renders each attachment and delivers to the sink."""
@@ -1023,6 +1055,11 @@ def main():
 		help="instead of engines x workers, in this order: ENGINE:WORKERS pairs and Notifications, "
 		"e.g. Notifications,Chromium:2,Chromium:1,wkhtmltopdf:2",
 	)
+	parser.add_argument(
+		"--queue-workers",
+		default="2",
+		help="RQ worker counts for queueing as production runs it (run_dunning, chunks on the long queue)",
+	)
 	parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
 	parser.add_argument("--e2e-timeout", type=float, default=7200, help="seconds allowed per end-to-end run")
 	parser.add_argument("--images", help="save both engines' PDFs of one invoice and their page images here")
@@ -1176,10 +1213,14 @@ def main():
 		# end to end, every PDF rendered and every email delivered to the sink: relance_app with each
 		# engine and worker count, then Frappe Notifications
 		e2e = []
+		queue_runs = []
 		if not args.no_e2e:
 			frappe.flags.mute_emails = False
 			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
 			frappe.db.commit()
+			for n in [int(w) for w in args.queue_workers.split(",") if w.strip()]:
+				print(f"queueing: run_dunning over {n} worker(s), delivery held", flush=True)
+				queue_runs.append(queue_with_workers(as_of, n, queued, due_names, args.e2e_timeout))
 			if args.e2e_configs:
 				configs = [
 					(c.split(":")[0].strip(), int(c.split(":")[1]) if ":" in c else 1)
@@ -1254,6 +1295,12 @@ def main():
 			f"B (Notifications):           {b['seconds']:.2f} s, {b['queries']} queries, {queued_b} emails, {b_ms:.2f} ms/email"
 		)
 		print(f"ratio A/B wall time: {total_a / b['seconds']:.2f}; per email (queue only) {a_ms / b_ms:.2f}")
+		for r in queue_runs:
+			ms = r["seconds"] * 1000 / max(1, r["emails"])
+			print(
+				f"A2 queue as production runs it (run_dunning, {r['workers']} worker(s)): {r['seconds']:.2f} s, "
+				f"{r['emails']} emails, {ms:.2f} ms/email; per email vs Notifications {ms / b_ms:.2f}"
+			)
 		print(
 			f"PDF per attachment: ours {per_pdf * 1000:.0f} ms, Frappe get_print {per_pdf_frappe * 1000:.0f} ms, overhead {100 * (per_pdf / per_pdf_frappe - 1):+.1f} %"
 		)

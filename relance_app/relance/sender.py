@@ -35,7 +35,7 @@ from relance_app.engine.models import (
 )
 from relance_app.engine.templates import pick_template
 from relance_app.pdf import delivery
-from relance_app.relance import cache
+from relance_app.relance import cache, outbox
 from relance_app.relance.business_days import company_calendar, shift_to_business_day
 from relance_app.relance.context import (
 	customer_info,
@@ -577,14 +577,16 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 		}
 	)
 	comm.flags.skip_add_signature = True
+	comm.flags.ignore_links = True  # the invoices, customer and contacts linked were just read
 	# Frappe reads the invoice twice while saving a Communication: fully as its parent, and through
-	# get_cached_value to clear a web route. One cached document serves both.
+	# get_cached_value to clear a web route. One cached document serves both, and gives its owner.
 	comm.parent_doc = frappe.get_cached_doc("Sales Invoice", invoices[0])
+	comm.reference_owner = comm.parent_doc.owner
 	for name in invoices[1:]:
 		comm.add_link("Sales Invoice", name)
 	comm.add_link("Customer", customer)
 	comm.insert(ignore_permissions=True)
-	frappe.sendmail(
+	email = outbox.queue(  # frappe.sendmail's QueueBuilder, per-batch work done once (outbox)
 		recipients=recipients,
 		cc=cc,
 		sender=sender,
@@ -598,13 +600,11 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 		message_id=comm.message_id,
 		expose_recipients="header",
 		add_unsubscribe_link=0,
-		delayed=True,
-		now=False,
 		with_container=False,
 		send_after=delivery.hold_until(),  # sent by relance_app's delivery job (Frappe's flush after)
 		print_letterhead=True,  # the queue gives its own value to every print attachment
 	)
-	queue = frappe.db.get_value("Email Queue", {"communication": comm.name}, "name", order_by="creation desc")
+	queue = email.name if email else None
 	delivery.track(queue)
 	return comm.name, queue
 
