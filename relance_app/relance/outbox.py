@@ -97,6 +97,25 @@ class RelanceQueueBuilder(QueueBuilder):
 			)
 		return self._email_account
 
+	def process(self, send_now=False):
+		"""QueueBuilder.process for the one row a relance queues (never bulk, never sent now): the
+		same row, inserted without checking again the links it was just given (invoice,
+		Communication, Email Account)."""
+		recipients = self.final_recipients()
+		if send_now or self.queue_separately or len(recipients) > 100:
+			return super().process(send_now=send_now)
+		if not (recipients + self.final_cc()):
+			return []
+		data = self.as_dict(include_recipients=False)
+		if not data:
+			return []
+		doc = frappe.new_doc("Email Queue")
+		doc.update(data)
+		doc.set_recipients(list(set(recipients + self.final_cc() + self.bcc)))
+		doc.flags.ignore_links = True
+		doc.insert(ignore_permissions=True)
+		return doc
+
 	def email_html_content(self):
 		return formatted_html(
 			self.subject,
