@@ -1070,7 +1070,8 @@ def main():
 
 	signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: workers, servers and data cleaned up
 	queue = None
-	if not (args.reports_only or args.no_e2e):
+	workers_for_queueing = [int(w) for w in args.queue_workers.split(",") if w.strip()]
+	if not args.reports_only and (workers_for_queueing or not args.no_e2e):
 		queue = PrivateQueue()
 		os.environ["FRAPPE_REDIS_QUEUE"] = queue.url  # for this process and the workers it starts
 	import frappe
@@ -1214,13 +1215,14 @@ def main():
 		# engine and worker count, then Frappe Notifications
 		e2e = []
 		queue_runs = []
-		if not args.no_e2e:
+		if workers_for_queueing or not args.no_e2e:
 			frappe.flags.mute_emails = False
 			frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
 			frappe.db.commit()
-			for n in [int(w) for w in args.queue_workers.split(",") if w.strip()]:
-				print(f"queueing: run_dunning over {n} worker(s), delivery held", flush=True)
-				queue_runs.append(queue_with_workers(as_of, n, queued, due_names, args.e2e_timeout))
+		for n in workers_for_queueing:
+			print(f"queueing: run_dunning over {n} worker(s), delivery held", flush=True)
+			queue_runs.append(queue_with_workers(as_of, n, queued, due_names, args.e2e_timeout))
+		if not args.no_e2e:
 			if args.e2e_configs:
 				configs = [
 					(c.split(":")[0].strip(), int(c.split(":")[1]) if ":" in c else 1)
@@ -1247,6 +1249,7 @@ def main():
 				result = e2e_relances(as_of, engine_name, n, queued, sink, args.e2e_timeout, due_names)
 				e2e.append((f"A  relance_app, {engine_name}", result, load))
 				print_e2e(e2e[-1:], queued)
+		if queue_runs or e2e:
 			reset_run(as_of)
 
 		# engine, pure
