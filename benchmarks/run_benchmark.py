@@ -661,7 +661,8 @@ class MemorySampler:
 		import threading
 
 		self.pids, self.every = pids, every
-		self.samples: list[tuple[float, int, int]] = []  # (time, worker + job RSS, Chromium RSS)
+		self.samples: list[tuple[float, int, int]] = []  # (time, worker + job PSS, Chromium PSS)
+		self.rss: list[tuple[int, int]] = []  # (worker + job RSS, Chromium RSS), same samples
 		self.stopped = threading.Event()
 		self.thread = threading.Thread(target=self.run, daemon=True)
 		self.thread.start()
@@ -676,18 +677,19 @@ class MemorySampler:
 					procs = [root, *root.children(recursive=True)]
 				except psutil.Error:
 					continue
-				python, chrome = 0, 0
+				python, chrome, python_rss, chrome_rss = 0, 0, 0, 0
 				for proc in procs:
 					try:
 						# proportional set size: the pages Chromium's processes share are counted once
-						rss = proc.memory_full_info().pss
+						info = proc.memory_full_info()
 						if "chrom" in proc.name().lower():
-							chrome += rss
+							chrome, chrome_rss = chrome + info.pss, chrome_rss + info.rss
 						else:
-							python += rss
+							python, python_rss = python + info.pss, python_rss + info.rss
 					except psutil.Error:
 						pass
 				self.samples.append((time.perf_counter(), python, chrome))
+				self.rss.append((python_rss, chrome_rss))
 
 	def stop(self) -> dict:
 		self.stopped.set()
@@ -704,6 +706,8 @@ class MemorySampler:
 			"total": max(p + c for _t, p, c in self.samples),
 			"first": max(first),
 			"last": max(last),
+			"python_rss": max(p for p, _c in self.rss),
+			"chrome_rss": max(c for _p, c in self.rss),
 		}
 
 
@@ -982,6 +986,9 @@ def print_e2e(results, expected: int) -> None:
 			print(
 				f"  {label.strip()}, {r['workers']} worker(s): worker + job process PSS peak "
 				f"{memory['first'] / mb:.0f} MB in the first third, {memory['last'] / mb:.0f} MB in the last; "
+				f"peak RSS worker + job process {memory.get('python_rss', 0) / mb:.0f} MB, its Chromium "
+				f"{memory.get('chrome_rss', 0) / mb:.0f} MB (pages shared between Chromium's processes counted "
+				"in each); "
 				f"{r['chromium']}/{r['sampled']} sampled PDFs by Chromium, invoice number found in "
 				f"{r['invoice_in_pdf']}/{r['sampled']}"
 			)
