@@ -9,8 +9,10 @@ import re
 from unittest.mock import patch
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days
 
+from relance_app.exceptions import RelanceSettingsError
 from relance_app.pdf import delivery, engine
 from relance_app.pdf.chromium import ChromiumError, PageSetup, find_executable
 from relance_app.relance.run import sync_email_statuses
@@ -269,3 +271,36 @@ class TestDeliveryJobs(PdfEngineCase):
 		[(_fname, pdf)] = mail.pdfs()
 		self.assertFalse(by_chromium(pdf))
 		self.assertIn(si.name, pdf_text(pdf))
+
+
+class TestChromiumChoice(FrappeTestCase):
+	"""Choosing Chromium in Relance Settings where there is none is refused when it is chosen."""
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+		frappe.db.set_single_value("Relance Settings", "pdf_engine", "wkhtmltopdf")
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def choose_chromium(self):
+		settings = frappe.get_single("Relance Settings")
+		settings.pdf_engine = "Chromium"
+		settings.save(ignore_permissions=True)
+
+	def test_refused_without_chromium(self):
+		with patch("relance_app.pdf.chromium.find_executable", return_value=None):
+			with self.assertRaisesRegex(RelanceSettingsError, "chromium-headless-shell"):
+				self.choose_chromium()
+		self.assertEqual(frappe.db.get_single_value("Relance Settings", "pdf_engine"), "wkhtmltopdf")
+
+	def test_refused_with_a_wrong_configured_path(self):
+		with patch.dict(frappe.local.conf, {"relance_chromium_path": "/nonexistent/chromium"}):
+			with self.assertRaisesRegex(RelanceSettingsError, "/nonexistent/chromium"):
+				self.choose_chromium()
+
+	def test_accepted_where_chromium_is(self):
+		if not HAS_CHROMIUM:
+			self.skipTest("no Chromium on this machine")
+		self.choose_chromium()
+		self.assertEqual(frappe.db.get_single_value("Relance Settings", "pdf_engine"), "Chromium")

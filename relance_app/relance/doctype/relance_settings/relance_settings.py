@@ -25,6 +25,7 @@ class RelanceSettings(Document):
 			)
 		if cint(self.chunk_size) < 1:
 			self.chunk_size = 50
+		self.validate_pdf_engine()
 		self.validate_debtor_page()
 		seen = set()
 		for row in self.default_policies:
@@ -44,6 +45,30 @@ class RelanceSettings(Document):
 					RelanceSettingsError,
 					title=_("Invalid Relance Settings"),
 				)
+
+	def validate_pdf_engine(self):
+		"""Chromium chosen where this server has none: said now, not found in the logs later (the
+		emails would still go out, rendered by wkhtmltopdf)."""
+		from relance_app.pdf.chromium import find_executable
+
+		if self.pdf_engine != "Chromium" or not self.has_value_changed("pdf_engine"):
+			return
+		configured = frappe.get_conf().get("relance_chromium_path")
+		if not find_executable(configured):
+			where = (
+				_(
+					"the path set as relance_chromium_path in the site config ({0}) is not an executable"
+				).format(configured)
+				if configured
+				else _("no Chromium is installed on this server (apt-get install chromium-headless-shell)")
+			)
+			frappe.throw(
+				_(
+					"Chromium cannot render the PDFs here: {0}. Keep wkhtmltopdf or install Chromium first."
+				).format(where),
+				RelanceSettingsError,
+				title=_("Chromium Not Found"),
+			)
 
 	def validate_debtor_page(self):
 		"""Bounds of the debtor page settings (relance_app.portal); empty or 0 is the default."""
