@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 import frappe
@@ -209,6 +210,8 @@ def select_candidates(
 		si.outstanding_amount,
 		si.grand_total,
 		si.currency,
+		si.party_account_currency,
+		si.conversion_rate,
 		si.docstatus,
 		si.is_return,
 		si.relance_hold,
@@ -304,11 +307,24 @@ def _date(value) -> date:
 	return value if type(value) is date else getdate(value)
 
 
+def invoice_outstanding(r) -> Decimal:
+	"""What is still due, in the invoice's currency. ERPNext keeps `outstanding_amount` in the
+	receivable account's currency; when that account is in the company's currency and the invoice in
+	another, the relance states it as ERPNext's Payment Request does: outstanding / conversion rate
+	(a USD 100 invoice at 0.9 on a EUR account: 90 EUR outstanding, USD 100 due)."""
+	amount = to_decimal(r.outstanding_amount)
+	account = r.get("party_account_currency")
+	rate = to_decimal(r.get("conversion_rate") or 0)
+	if account and account != r.currency and rate > 0:
+		return (amount / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+	return amount
+
+
 def facts_from_row(r, schedule, logs) -> InvoiceFacts:
 	return InvoiceFacts(
 		name=r.name,
 		due_date=_date(r.due_date or r.posting_date),
-		outstanding=to_decimal(r.outstanding_amount),
+		outstanding=invoice_outstanding(r),
 		currency=r.currency,
 		customer=r.customer,
 		customer_type=r.customer_type or "Company",

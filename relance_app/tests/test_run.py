@@ -121,6 +121,28 @@ class TestStageEmail(RelanceRunCase):
 		self.assertEqual(len(logs_of(si.name)), 2)
 		self.assertEqual(flush_queue(), 0)
 
+	def test_foreign_currency_invoice_states_what_is_due_in_its_currency(self):
+		"""A USD 1,000 invoice at 0.9 on the company's EUR receivable: ERPNext keeps 900 EUR
+		outstanding; the relance says USD 1,000 (as ERPNext's Payment Request would ask)."""
+		customer, address = self.customer()
+		make_invoice(customer, add_days(TODAY, 30))  # the customer's account is in EUR, as ERPNext needs
+		si = make_invoice(customer, add_days(TODAY, -10), amount=1000, currency="USD", conversion_rate=0.9)
+		self.assertEqual(
+			frappe.db.get_value("Sales Invoice", si.name, ["outstanding_amount", "party_account_currency"]),
+			(900, "EUR"),
+		)
+		run([si])
+		relance = next(x for x in logs_of(si.name) if x.stage_name == "Relance 1")
+		log = frappe.db.get_value(
+			"Relance Log", relance.name, ["outstanding_amount", "currency"], as_dict=True
+		)
+		self.assertEqual((log.outstanding_amount, log.currency), (1000, "USD"))
+		self.assertEqual(flush_queue(), 1)
+		[mail] = self.smtp.to(address)
+		body = mail.body_text()
+		self.assertIn("1 000,00", body.replace("\u202f", " ").replace("\xa0", " "))
+		self.assertNotIn("900,00", body)
+
 	def test_catch_up_after_a_20_day_gap_sends_one_stage_per_invoice(self):
 		customer, address = self.customer()
 		old = make_invoice(customer, add_days(TODAY, -120))  # first install, long overdue
