@@ -546,27 +546,9 @@ def bench_account(port: int) -> str:
 	"""The benchmark's own outgoing Email Account (not the default one), pointed at the sink."""
 	import frappe
 
-	values = {
-		"email_id": BENCH_EMAIL,
-		"email_account_name": BENCH_ACCOUNT,
-		"enable_outgoing": 1,
-		"default_outgoing": 0,
-		"smtp_server": "127.0.0.1",
-		"smtp_port": port,
-		"use_tls": 0,
-		"use_ssl_for_outgoing": 0,
-		"no_smtp_authentication": 1,
-		"enable_incoming": 0,
-		"add_signature": 0,
-		"track_email_status": 0,
-		"send_unsubscribe_message": 0,
-	}
-	if frappe.db.exists("Email Account", BENCH_ACCOUNT):
-		doc = frappe.get_doc("Email Account", BENCH_ACCOUNT)
-		doc.update(values)
-		doc.save(ignore_permissions=True)
-	else:
-		frappe.get_doc({"doctype": "Email Account", **values}).insert(ignore_permissions=True)
+	from relance_app.tests.utils import loopback_email_account
+
+	loopback_email_account(BENCH_ACCOUNT, BENCH_EMAIL, port)
 	frappe.db.commit()
 	return BENCH_ACCOUNT
 

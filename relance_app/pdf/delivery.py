@@ -138,23 +138,22 @@ def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter)
 	return "sent" if status == "Sent" else "not_sent"
 
 
+def queued_relance_emails():
+	"""Relance Logs still Queued joined to their Email Queue rows: (query, log table, queue table)."""
+	log = frappe.qb.DocType("Relance Log")
+	eq = frappe.qb.DocType("Email Queue")
+	query = frappe.qb.from_(log).join(eq).on(eq.name == log.email_queue).where(log.status == "Queued")
+	return query, log, eq
+
+
 def waiting(exclude: set[str], limit: int = JOB_SIZE) -> list[str]:
 	"""Relance emails queued for a delivery job and not sent yet: still held from Frappe's flush
 	(send_after ahead), never tried (a failed send is left to Frappe's retries), not tried here."""
-	log = frappe.qb.DocType("Relance Log")
-	eq = frappe.qb.DocType("Email Queue")
+	query, _log, eq = queued_relance_emails()
 	rows = (
-		frappe.qb.from_(log)
-		.join(eq)
-		.on(eq.name == log.email_queue)
-		.select(eq.name)
+		query.select(eq.name)
 		.distinct()
-		.where(
-			(log.status == "Queued")
-			& (eq.status == "Not Sent")
-			& (eq.retry == 0)
-			& (eq.send_after > now_datetime())
-		)
+		.where((eq.status == "Not Sent") & (eq.retry == 0) & (eq.send_after > now_datetime()))
 		.orderby(eq.creation)
 		.limit(limit + len(exclude))
 		.run(pluck=True)

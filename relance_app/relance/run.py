@@ -10,6 +10,7 @@ from frappe.utils import cint, getdate, now_datetime, today
 
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
+from relance_app.pdf import delivery
 from relance_app.relance import cache
 from relance_app.relance.business_days import business_days_only, is_business_day
 from relance_app.relance.selection import load_policies, select_candidates
@@ -169,15 +170,9 @@ def scheduled_run():
 def sync_email_statuses() -> int:
 	"""Queued logs follow their Email Queue: Sent when it went out, Failed on error (then retried by
 	the next run, a bounded number of times). Hourly, and before each run."""
-	log = frappe.qb.DocType("Relance Log")
-	eq = frappe.qb.DocType("Email Queue")
+	query, log, eq = delivery.queued_relance_emails()
 	rows = (
-		frappe.qb.from_(log)
-		.join(eq)
-		.on(eq.name == log.email_queue)
-		.select(log.name, eq.status, eq.error)
-		.where((log.status == "Queued") & eq.status.isin(["Sent", "Error"]))
-		.run(as_dict=True)
+		query.select(log.name, eq.status, eq.error).where(eq.status.isin(["Sent", "Error"])).run(as_dict=True)
 	)
 	for r in rows:
 		if r.status == "Sent":

@@ -98,13 +98,13 @@ def free_port() -> int:
 		return s.getsockname()[1]
 
 
-def setup_email_account(port: int) -> str:
-	"""The default outgoing Email Account, pointed at the loopback SMTP server."""
+def loopback_email_account(name: str, email_id: str, port: int, default_outgoing: int = 0):
+	"""An outgoing Email Account (created or updated) that sends to the SMTP server on loopback."""
 	values = {
-		"email_id": "relances@relance-test.example",
-		"email_account_name": SMTP_ACCOUNT,
+		"email_id": email_id,
+		"email_account_name": name,
 		"enable_outgoing": 1,
-		"default_outgoing": 1,
+		"default_outgoing": default_outgoing,
 		"smtp_server": "127.0.0.1",
 		"smtp_port": port,
 		"use_tls": 0,
@@ -115,13 +115,19 @@ def setup_email_account(port: int) -> str:
 		"track_email_status": 0,
 		"send_unsubscribe_message": 0,
 	}
-	if frappe.db.exists("Email Account", SMTP_ACCOUNT):
-		doc = frappe.get_doc("Email Account", SMTP_ACCOUNT)
+	if frappe.db.exists("Email Account", name):
+		doc = frappe.get_doc("Email Account", name)
 		doc.update(values)
 		doc.save(ignore_permissions=True)
 	else:
 		doc = frappe.get_doc({"doctype": "Email Account", **values})
 		doc.insert(ignore_permissions=True)
+	return doc
+
+
+def setup_email_account(port: int) -> str:
+	"""The default outgoing Email Account, pointed at the loopback SMTP server."""
+	doc = loopback_email_account(SMTP_ACCOUNT, "relances@relance-test.example", port, default_outgoing=1)
 	for other in frappe.get_all(
 		"Email Account", filters={"name": ("!=", SMTP_ACCOUNT), "default_outgoing": 1}, pluck="name"
 	):
