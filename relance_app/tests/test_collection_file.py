@@ -34,6 +34,7 @@ from relance_app.tests.utils import (
 	make_invoice,
 	pay,
 	policy_copy,
+	spell_ligatures,
 	unique,
 )
 
@@ -57,7 +58,7 @@ def eur(amount) -> str:
 
 def normal(text: str) -> str:
 	"""Spaces as pypdf extracts them: no-break and narrow no-break spaces become plain ones."""
-	return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+	return re.sub(r"[\s\u00a0\u202f]+", " ", spell_ligatures(text))
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import email.policy
 import re
 import socket
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 import frappe
@@ -159,7 +160,13 @@ def pdf_text(data: bytes) -> str:
 	from pypdf import PdfReader
 
 	reader = PdfReader(io.BytesIO(data))
-	return "\n".join(page.extract_text() or "" for page in reader.pages)
+	return spell_ligatures("\n".join(page.extract_text() or "" for page in reader.pages))
+
+
+def spell_ligatures(text: str) -> str:
+	"""The fonts' ligatures (ff, fi, fl ...: U+FB00-FB06) come out of pypdf as one character, so a
+	random name with "ff" in it would not be found: spell them out."""
+	return re.sub("[\ufb00-\ufb06]", lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 # --- documents ----------------------------------------------------------------------------------
