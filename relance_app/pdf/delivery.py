@@ -33,6 +33,8 @@ HOLD_MINUTES = 30
 JOB_SIZE = 50  # emails per delivery job, and per look for more
 TAKE_MORE_SECONDS = 1200  # a delivery job takes more waiting emails for this long, then ends
 SENDABLE = ("Not Sent", "Partially Sent")
+JOB_PREFIX = "relance-delivery"
+WAITING_JOB_KEY = "relance_delivery_waiting_job"  # the delivery job queued last, in Redis
 
 
 def hold_until():
@@ -74,15 +76,35 @@ def batch():
 
 
 def enqueue(email_queues: list[str]) -> int:
-	"""Delivery jobs for these rows, JOB_SIZE emails each, on the queue every worker serves. Tests
-	send the queue themselves (nothing is enqueued under frappe.flags.in_test)."""
-	if not email_queues or frappe.flags.in_test:
+	"""Delivery jobs for these rows, JOB_SIZE emails each, on the queue every worker serves. None when
+	a delivery job is still waiting for a worker: once started it takes these rows too, as the other
+	waiting relance emails (`deliver(more=True)`), so a run of many batches on busy workers does not
+	leave one job per batch, each a process to start for nothing. Tests send the queue themselves
+	(nothing is enqueued under frappe.flags.in_test)."""
+	if not email_queues or frappe.flags.in_test or job_waiting():
 		return 0
 	jobs = 0
 	for i in range(0, len(email_queues), JOB_SIZE):
-		frappe.enqueue(JOB, queue=QUEUE, timeout=3600, email_queues=email_queues[i : i + JOB_SIZE])
+		job_id = f"{JOB_PREFIX}::{frappe.generate_hash(length=12)}"
+		frappe.enqueue(
+			JOB, queue=QUEUE, timeout=3600, job_id=job_id, email_queues=email_queues[i : i + JOB_SIZE]
+		)
 		jobs += 1
+	# the last one: workers take a queue's jobs in order, it is the last of them to start
+	frappe.cache.set(frappe.cache.make_key(WAITING_JOB_KEY), job_id, ex=HOLD_MINUTES * 60)
 	return jobs
+
+
+def job_waiting() -> bool:
+	"""A delivery job queued and not started yet (RQ's own status of the last one queued)."""
+	from frappe.utils.background_jobs import get_job
+	from rq.job import JobStatus
+
+	job_id = frappe.cache.get(frappe.cache.make_key(WAITING_JOB_KEY))
+	if not job_id:
+		return False
+	job = get_job(job_id.decode())  # None once RQ forgot it
+	return bool(job) and job.get_status(refresh=False) == JobStatus.QUEUED
 
 
 # --- the job ------------------------------------------------------------------------------------

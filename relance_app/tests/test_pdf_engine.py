@@ -249,6 +249,48 @@ class TestDeliveryJobs(PdfEngineCase):
 			_si, _address, log = self.queued_relance()
 		self.assertEqual(jobs, [[log.email_queue]], "one delivery for the batch, after its commit")
 
+	def test_no_new_delivery_job_while_one_still_waits_for_a_worker(self):
+		"""Batches on busy workers: while the last delivery job queued has not started, the next
+		batches queue none (it takes their emails when it starts); once it started, they do."""
+		from rq.job import JobStatus
+
+		enqueued, status = [], {}
+
+		class Job:
+			def __init__(self, job_id):
+				self.job_id = job_id
+
+			def get_status(self, refresh=True):
+				return status[self.job_id]
+
+		def fake_enqueue(method, **kwargs):
+			enqueued.append((method, kwargs["job_id"], kwargs["email_queues"]))
+			status[kwargs["job_id"]] = JobStatus.QUEUED
+
+		frappe.cache.delete(frappe.cache.make_key(delivery.WAITING_JOB_KEY))
+		self.addCleanup(frappe.cache.delete, frappe.cache.make_key(delivery.WAITING_JOB_KEY))
+		with (
+			patch.dict(frappe.flags, {"in_test": False}),
+			patch.object(frappe, "enqueue", side_effect=fake_enqueue),
+			patch(
+				"frappe.utils.background_jobs.get_job",
+				side_effect=lambda job_id: Job(job_id) if job_id in status else None,
+			),
+		):
+			names = [f"EQ-{i}" for i in range(delivery.JOB_SIZE + 1)]
+			self.assertEqual(delivery.enqueue(names), 2, "JOB_SIZE emails per job")
+			self.assertEqual([e[2] for e in enqueued], [names[:-1], names[-1:]])
+			self.assertEqual({e[0] for e in enqueued}, {delivery.JOB})
+			self.assertTrue(delivery.job_waiting())
+			self.assertEqual(delivery.enqueue(["EQ-next"]), 0, "the waiting job takes them")
+			self.assertEqual(len(enqueued), 2)
+			status[enqueued[-1][1]] = JobStatus.STARTED
+			self.assertFalse(delivery.job_waiting())
+			self.assertEqual(delivery.enqueue(["EQ-later"]), 1, "a started job may be past its last look")
+			self.assertEqual(enqueued[-1][2], ["EQ-later"])
+			status.clear()  # RQ forgot them
+			self.assertEqual(delivery.enqueue(["EQ-last"]), 1)
+
 	def test_a_delivery_job_takes_the_other_waiting_relances_but_not_a_retry(self):
 		first, first_address, first_log = self.queued_relance()
 		_second, second_address, _second_log = self.queued_relance()
