@@ -8,8 +8,9 @@ the builder is Frappe's, the email it builds is the same byte for byte (a test c
 `get_formatted_html`), and only two things are kept between emails:
 
 - the Email Account, per batch (sender, reference DocType);
-- the stylesheet's parsed rules, per process and per stylesheet text (a changed stylesheet is a new
-  key), while Premailer still applies them to each email's own HTML.
+- the stylesheet's parsed rules, and the text of those it cannot inline (its media queries, put in
+  the email's head), per process and per stylesheet text (a changed stylesheet is a new key), while
+  Premailer still applies them to each email's own HTML.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import OrderedDict
 import frappe
 from frappe.email.doctype.email_queue.email_queue import QueueBuilder
 from frappe.utils import get_url, scrub_urls
+from lxml import etree
 from premailer import Premailer
 
 from relance_app.relance import cache
@@ -29,18 +31,35 @@ _rules: OrderedDict = OrderedDict()  # (css text, index, options) -> (rules, lef
 
 class CachedRulesPremailer(Premailer):
 	"""Premailer whose parsed stylesheet rules are kept for the next email (the result of
-	`_parse_style_rules` depends on the CSS text, its index and the options only)."""
+	`_parse_style_rules` depends on the CSS text, its index and the options only), and the text of
+	the rules it cannot inline (media queries: the `<style>` it adds to the head) with them."""
 
-	def _parse_style_rules(self, css_body, ruleset_index):
+	def _cached(self, css_body, ruleset_index) -> dict:
 		key = (css_body, ruleset_index, self.strip_important, self.disable_validation)
 		hit = _rules.get(key)
 		if hit is None:
-			hit = super()._parse_style_rules(css_body, ruleset_index)
-			_rules[key] = hit
+			rules, leftover = super()._parse_style_rules(css_body, ruleset_index)
+			hit = _rules[key] = {"rules": rules, "leftover": leftover}
 			if len(_rules) > MAX_STYLESHEETS:
 				_rules.popitem(last=False)
-		rules, leftover = hit
-		return list(rules), list(leftover)  # transform() extends and sorts its own list
+		return hit
+
+	def _parse_style_rules(self, css_body, ruleset_index):
+		hit = self._cached(css_body, ruleset_index)
+		return list(hit["rules"]), list(hit["leftover"])  # transform() extends and sorts its own list
+
+	def _process_css_text(self, css_text, index, rules, head):
+		"""Premailer's, the leftover rules' text serialised once (cssutils: most of what is left)."""
+		hit = self._cached(css_text, index)
+		if head is None or self.keep_style_tags or not hit["leftover"]:
+			return super()._process_css_text(css_text, index, rules, head)
+		rules.extend(hit["rules"])
+		if "text" not in hit:
+			hit["text"] = self._css_rules_to_string(hit["leftover"])
+		style = etree.Element("style")
+		style.attrib["type"] = "text/css"
+		style.text = hit["text"]
+		head.append(style)
 
 
 def email_css_files() -> list[str]:

@@ -55,6 +55,19 @@ class TestOutbox(RelanceRunCase):
 		self.assertIn("color:blue", second.replace(" ", ""))
 		self.assertNotIn("red", second)
 
+	def test_rules_it_cannot_inline_are_in_the_head_as_premailer_puts_them(self):
+		from premailer import Premailer
+
+		css = "p { color: red } @media (max-width: 600px) { p { color: blue; font-size: 12px } }"
+		html = "<html><head></head><body><p>a</p></body></html>"
+		expected = Premailer(html=html, css_text=[css], strip_important=False).transform()
+		for _ in range(2):  # parsed, then cached with its text
+			got = outbox.CachedRulesPremailer(html=html, css_text=[css], strip_important=False).transform()
+			self.assertEqual(got, expected)
+		self.assertIn("color: blue !important", got)
+		[hit] = outbox._rules.values()
+		self.assertIn("text", hit, "the leftover rules serialised once")
+
 	def test_queued_email_is_the_one_sendmail_queues(self):
 		invoice = frappe.get_all("Sales Invoice", filters={"docstatus": 1}, pluck="name", limit=1)
 		self.assertTrue(invoice, "the site has a submitted invoice")
