@@ -13,6 +13,7 @@ from relance_app.engine.decide import decide
 from relance_app.pdf import delivery
 from relance_app.relance import cache
 from relance_app.relance.business_days import business_days_only, is_business_day
+from relance_app.relance.doctype.relance_settings.relance_settings import DEFAULT_CHUNK_SIZE
 from relance_app.relance.selection import load_policies, select_candidates
 from relance_app.relance.sender import process_units, refresh_invoice_status
 
@@ -129,7 +130,8 @@ def run_dunning(
 			refresh_invoice_status(c, d, as_of)
 	frappe.db.commit()  # nosemgrep
 
-	chunk = max(1, cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or 50)
+	chunk = cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or DEFAULT_CHUNK_SIZE
+	chunk = max(1, chunk)
 	outcomes: Counter = Counter()
 	run_id = frappe.generate_hash(length=10)
 	for i in range(0, len(units), chunk):

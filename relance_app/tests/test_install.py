@@ -147,3 +147,21 @@ class TestUninstall(FrappeTestCase):
 				"last_view": "List",
 			},
 		)
+
+
+class TestChunkSizePatch(FrappeTestCase):
+	"""Sites on the old default (50 relances per job) move to the new one; a chosen value stays."""
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_old_default_moves_a_chosen_value_stays(self):
+		from relance_app.patches import chunk_size_default as patch
+
+		for before, after in ((50, patch.DEFAULT_CHUNK_SIZE), (120, 120), (10, 10)):
+			with self.subTest(before=before):
+				frappe.db.set_single_value("Relance Settings", "chunk_size", before)
+				patch.execute()
+				self.assertEqual(frappe.db.get_single_value("Relance Settings", "chunk_size"), after)
+		self.assertEqual(patch.DEFAULT_CHUNK_SIZE, 200)
+		self.assertEqual(frappe.get_meta("Relance Settings").get_field("chunk_size").default, "200")

@@ -8,6 +8,8 @@ from frappe.utils import cint
 
 from relance_app.exceptions import RelanceSettingsError
 
+DEFAULT_CHUNK_SIZE = 200  # the field's default (relance_settings.json)
+
 
 class RelanceSettings(Document):
 	def validate(self):
@@ -24,7 +26,7 @@ class RelanceSettings(Document):
 				title=_("Invalid Relance Settings"),
 			)
 		if cint(self.chunk_size) < 1:
-			self.chunk_size = 50
+			self.chunk_size = DEFAULT_CHUNK_SIZE
 		self.validate_pdf_engine()
 		self.validate_debtor_page()
 		seen = set()
