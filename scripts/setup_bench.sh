@@ -92,7 +92,7 @@ site_config_get() {
 
 # --- steps ------------------------------------------------------------------------------------
 APT_PACKAGES="mariadb-server mariadb-client redis-server wkhtmltopdf xfonts-75dpi fonts-dejavu-core
-	libmariadb-dev pkg-config git curl python3-dev python3-venv python3-pip build-essential"
+	libmariadb-dev pkg-config git curl python3-dev python3-venv python3-pip build-essential poppler-utils"
 missing_packages() {
 	local p out=""
 	for p in "$@"; do

@@ -15,6 +15,7 @@ import fcntl
 import itertools
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -116,6 +117,10 @@ PAPER_MM = {
 }
 UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "px": 25.4 / 96, "pt": 25.4 / 72, "pc": 25.4 / 6}
 MM_PER_INCH = 25.4
+# Tables fill the print width and collapse their borders, whose outer half lies outside the page's
+# printable box, where Chromium clips it (wkhtmltopdf draws it): a pixel of room on each side keeps
+# the outer borders whole. First in the head, so a print format that pads `html` itself wins.
+EDGE_ROOM = "<style>html{padding:0 1px}</style>"
 # moves the pipe ends to descriptors 3 and 4 for Chromium (dash only knows descriptors 0-9)
 SHELL = shutil.which("bash") or "/bin/bash"
 
@@ -501,7 +506,7 @@ class Chromium:
 		width_px = round(page.printable_width_mm / MM_PER_INCH * 96)
 		try:
 			self._viewport(width_px, deadline)
-			self._load(html, base_url, resolver, deadline)
+			self._load(with_edge_room(html), base_url, resolver, deadline)
 			params = page.print_params()
 			metrics = self.call("Page.getLayoutMetrics", session=True, deadline=deadline)
 			content = float(
@@ -547,6 +552,13 @@ class Chromium:
 			self._resolver = None
 		size = metrics.get("cssContentSize") or metrics.get("contentSize") or {}
 		return float(size.get("height", 0)) / 96 * MM_PER_INCH
+
+
+def with_edge_room(html: str) -> str:
+	head = re.search(r"<head\b[^>]*>", html, re.IGNORECASE)
+	if head:
+		return html[: head.end()] + EDGE_ROOM + html[head.end() :]
+	return EDGE_ROOM + html
 
 
 def high_fd(fd: int) -> int:

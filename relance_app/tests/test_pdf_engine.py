@@ -195,6 +195,39 @@ class TestChromiumDelivery(PdfEngineCase):
 		self.assertTrue(found, "the last column is in the PDF")
 		self.assertLess(max(found), width, "and inside the page")
 
+	def test_a_table_filling_the_page_keeps_its_right_border(self):
+		"""A collapsed border's outer half lies outside the printable box, where Chromium clips it: the
+		right border of an ERPNext item table (full width) came out half drawn, too faint to see."""
+		import shutil
+		import subprocess
+
+		from PIL import Image
+
+		if not shutil.which("pdftoppm"):
+			self.skipTest("pdftoppm (poppler-utils, which setup_bench.sh installs) is not installed")
+		cell = "<td style='border:1px solid #000;padding:4px'>{}</td>"
+		html = (
+			"<html><head></head><body style='margin:0'><div class='print-format'>"
+			"<table style='width:100%;border-collapse:collapse'><tr>"
+			f"{cell.format('A')}{cell.format('B')}</tr></table></div></body></html>"
+		)
+		png = subprocess.run(
+			["pdftoppm", "-r", "192", "-gray", "-f", "1", "-l", "1", "-png", "-"],
+			input=engine.render(html),
+			capture_output=True,
+			check=True,
+		).stdout
+		image = Image.open(io.BytesIO(png)).convert("L")
+		width = image.size[0]
+		pixels = image.load()
+		rows = [y for y in range(400) if sum(pixels[x, y] < 100 for x in range(width)) > width // 3]
+		self.assertTrue(rows, "the table's top and bottom borders")
+		y = (rows[0] + rows[-1]) // 2
+		dark = [x for x in range(width) if pixels[x, y] < 100]
+		left = [x for x in dark if x < dark[0] + 4]
+		right = [x for x in dark if x > dark[-1] - 4]
+		self.assertEqual(len(right), len(left), f"right border as wide as the left one ({left}, {right})")
+
 	def test_one_browser_for_many_documents_and_a_crash_is_survived(self):
 		html = "<html><head></head><body><div class='print-format'>{0}</div></body></html>"
 		chrome = engine.browser()
