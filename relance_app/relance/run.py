@@ -130,8 +130,7 @@ def run_dunning(
 			refresh_invoice_status(c, d, as_of)
 	frappe.db.commit()  # nosemgrep
 
-	chunk = cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or DEFAULT_CHUNK_SIZE
-	chunk = max(1, chunk)
+	chunk = max(1, cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or DEFAULT_CHUNK_SIZE)
 	outcomes: Counter = Counter()
 	run_id = frappe.generate_hash(length=10)
 	for i in range(0, len(units), chunk):
@@ -147,6 +146,7 @@ def run_dunning(
 				job_id=f"relance::{as_of}::{run_id}::{i // chunk}",
 			)
 			outcomes["enqueued"] += len(batch)
+			outcomes["jobs"] += 1
 		else:
 			outcomes.update(process_units(batch, str(as_of), run_id))
 	result["outcomes"] = dict(outcomes)

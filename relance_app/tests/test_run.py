@@ -462,7 +462,7 @@ class TestWorkers(RelanceRunCase):
 			frappe.flags.in_test = True
 			frappe.db.set_single_value("Relance Settings", "chunk_size", previous)
 			frappe.db.commit()  # nosemgrep
-		self.assertEqual((result["units"], result["outcomes"]), (3, {"enqueued": 3}))
+		self.assertEqual((result["units"], result["outcomes"]), (3, {"enqueued": 3, "jobs": 2}))
 		for name in invoices:
 			self.assertEqual(logs_of(name), [], "nothing is done before a worker takes the jobs")
 
