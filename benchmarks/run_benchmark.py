@@ -81,7 +81,7 @@ def forget_process_caches():
 	"""What a new worker process starts with: nothing cached in the process; Redis as it is."""
 	import frappe
 
-	from relance_app.relance import cache
+	from relance_app.common import cache
 
 	frappe.local.cache = {}
 	if hasattr(frappe.local, "document_cache"):
@@ -104,7 +104,7 @@ def build_book(n_customers: int, n_invoices: int, n_due: int, as_of, seed: int =
 	import frappe
 	from frappe.utils import now_datetime
 
-	from relance_app.relance.selection import load_policies
+	from relance_app.data.invoices import load_policies
 
 	rng = random.Random(seed)
 	company = (
@@ -376,7 +376,7 @@ def measure_reports(as_of):
 	import frappe
 	from frappe.utils import add_months
 
-	from relance_app.relance import dashboard
+	from relance_app.analytics import cards as dashboard
 	from relance_app.relance.report.overdue_by_stage import overdue_by_stage
 	from relance_app.relance.report.relance_register import relance_register
 
@@ -804,7 +804,7 @@ def e2e_relances(
 	render the PDFs with the engine and deliver to the sink."""
 	import frappe
 
-	from relance_app.relance.run import run_dunning
+	from relance_app.run.daily import run_dunning
 
 	reset_run(as_of)
 	frappe.db.set_single_value("Relance Settings", "pdf_engine", engine_name)
@@ -830,7 +830,7 @@ def queue_with_workers(as_of, workers: int, expected: int, invoices: list[str], 
 	Delivery is held meanwhile (Frappe's suspend_email_queue): the queueing alone is measured."""
 	import frappe
 
-	from relance_app.relance.run import run_dunning
+	from relance_app.run.daily import run_dunning
 
 	reset_run(as_of)
 	frappe.db.set_default("suspend_email_queue", 1)
@@ -1095,8 +1095,8 @@ def main():
 	frappe.flags.mute_emails = True
 	from frappe.utils import getdate, today
 
-	from relance_app.relance.run import plan
-	from relance_app.relance.sender import process_units
+	from relance_app.run.daily import plan
+	from relance_app.run.units import process_units
 
 	as_of = getdate(today())
 	cleanup()
@@ -1281,7 +1281,7 @@ def main():
 		)
 		frappe.db.set_value("Relance Log", {"name": ("in", logs)}, "customer", panel_customer)
 		frappe.db.commit()
-		from relance_app.relance.views import customer_panel
+		from relance_app.analytics.panels import customer_panel
 
 		customer_panel(panel_customer)  # warm caches
 		with counting() as panel:

@@ -7,7 +7,7 @@ from frappe import _
 from frappe.utils import getdate, today
 
 from relance_app.exceptions import InvalidHoldError
-from relance_app.relance import args
+from relance_app.common import args
 from relance_app.setup.custom_fields import HOLD_REASONS
 
 MANAGER = "Accounts Manager"
@@ -22,7 +22,7 @@ PAGE_MAX = 500
 def run_dunning(as_of=None, dry_run=False) -> dict:
 	"""Run the dunning for `as_of` (YYYY-MM-DD, default today); `dry_run` changes nothing and returns
 	the planned actions."""
-	from relance_app.relance.run import run_dunning as _run
+	from relance_app.run.daily import run_dunning as _run
 
 	if not dry_run and frappe.request and frappe.request.method != "POST":
 		frappe.throw(
@@ -42,7 +42,7 @@ def _set_hold_fields(sales_invoice: str, values: dict, ignore_permissions: bool 
 	doc.update(values)
 	doc.flags.ignore_validate_update_after_submit = False
 	doc.save(ignore_permissions=ignore_permissions)
-	from relance_app.relance.sender import set_invoice_fields
+	from relance_app.run.units import set_invoice_fields
 
 	if values.get("relance_hold"):
 		set_invoice_fields(sales_invoice, status="On Hold")
@@ -134,7 +134,7 @@ def record_payment_promise(sales_invoice: str, promised_date) -> dict:
 def get_timeline(customer=None, sales_invoice=None, start: int = 0, page_length: int = 500) -> list[dict]:
 	"""Every relance of a customer (across its invoices) or of one invoice, newest first; only the
 	invoices the user may read."""
-	from relance_app.relance.timeline import get_timeline as _timeline
+	from relance_app.analytics.timeline import get_timeline as _timeline
 
 	if not customer and not sales_invoice:
 		frappe.throw(
@@ -147,7 +147,7 @@ def get_timeline(customer=None, sales_invoice=None, start: int = 0, page_length:
 @args.checked(roles=args.MANAGERS, names=args.DocList("Relance Log"))
 def approve_relances(names) -> dict:
 	"""Approve relances awaiting approval: each is sent through the same exactly-once path."""
-	from relance_app.relance.sender import approve_log
+	from relance_app.run.units import approve_log
 
 	outcomes: dict[str, str] = {}
 	for name in names:
@@ -189,7 +189,7 @@ def cancel_relances(names, reason=None) -> dict:
 @args.checked(sales_invoice=args.Doc("Sales Invoice"))
 def get_invoice_relance(sales_invoice: str) -> dict:
 	"""Where the relance of an invoice stands, for the form: status line, next step, its timeline."""
-	from relance_app.relance.views import invoice_summary
+	from relance_app.analytics.panels import invoice_summary
 
 	return invoice_summary(sales_invoice)
 
@@ -202,7 +202,7 @@ def get_invoice_relance(sales_invoice: str) -> dict:
 )
 def get_customer_relances(customer: str, start: int = 0, page_length: int = 200) -> dict:
 	"""The Customer form's "Relances" panel: a summary and the relances grouped by invoice."""
-	from relance_app.relance.views import customer_panel
+	from relance_app.analytics.panels import customer_panel
 
 	return customer_panel(customer, start, page_length)
 
@@ -211,7 +211,7 @@ def get_customer_relances(customer: str, start: int = 0, page_length: int = 200)
 @args.checked(sales_invoice=args.Doc("Sales Invoice"))
 def preview_next_relance(sales_invoice: str) -> dict:
 	"""The next relance of an invoice, rendered (subject, body, recipients, attachments); nothing sent."""
-	from relance_app.relance.views import preview_next
+	from relance_app.analytics.panels import preview_next
 
 	return preview_next(sales_invoice)
 
@@ -220,8 +220,8 @@ def preview_next_relance(sales_invoice: str) -> dict:
 @args.checked(roles=args.ACCOUNTS, sales_invoice=args.Doc("Sales Invoice", perm="write"))
 def send_next_relance_now(sales_invoice: str) -> dict:
 	"""Send the invoice's next relance now, through the scheduler's exactly-once path."""
-	from relance_app.relance.sender import process_units
-	from relance_app.relance.views import next_unit
+	from relance_app.run.units import process_units
+	from relance_app.analytics.panels import next_unit
 
 	unit, as_of = next_unit(sales_invoice, today_only=False)
 	if not unit:
@@ -243,7 +243,7 @@ def send_next_relance_now(sales_invoice: str) -> dict:
 def simulate_policy(dunning_policy: str, days: int = 60) -> dict:
 	"""What today's run would do for this policy, and the calendar of relances for the next days (at
 	most two years)."""
-	from relance_app.relance.views import simulate
+	from relance_app.analytics.panels import simulate
 
 	return simulate(dunning_policy, days)
 

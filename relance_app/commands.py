@@ -19,7 +19,7 @@ def run(context, as_of=None, dry_run=False):
 	"""Run the daily dunning now (sends in the foreground, no worker needed)."""
 	import frappe
 
-	from relance_app.relance.run import run_dunning
+	from relance_app.run.daily import run_dunning
 
 	site = get_site(context)
 	frappe.init(site=site)

@@ -50,7 +50,7 @@ HISTORY_DAYS = 50  # the earliest stage of the book (J-5 of an invoice 45 days l
 
 def run(force: int = 0, as_of: str | None = None) -> None:
 	"""Load a demo book, send the day's relances to a loopback SMTP server, print what went out."""
-	from relance_app.relance.run import run_dunning, sync_email_statuses
+	from relance_app.run.daily import run_dunning, sync_email_statuses
 	from relance_app.tests.utils import SMTPCapture, flush_queue, setup_email_account
 
 	if not frappe.conf.get("relance_demo_site") and not int(force or 0):

@@ -47,19 +47,19 @@ doc_events = {
 scheduler_events = {
 	# runs once a day from the run hour of Relance Settings, on business days
 	"hourly": [
-		"relance_app.relance.run.scheduled_run",
-		"relance_app.relance.run.sync_email_statuses",
+		"relance_app.run.daily.scheduled_run",
+		"relance_app.run.daily.sync_email_statuses",
 	],
 	# a ToDo for the Accounts Managers when a semester has no legal late-payment rates
-	"daily": ["relance_app.relance.legal_rates.remind_missing_rates"],
+	"daily": ["relance_app.data.rate_table.remind_missing_rates"],
 }
 
 # Timeline
 # --------
 
 additional_timeline_content = {
-	"Sales Invoice": ["relance_app.relance.timeline.timeline_content"],
-	"Customer": ["relance_app.relance.timeline.timeline_content"],
+	"Sales Invoice": ["relance_app.analytics.timeline.timeline_content"],
+	"Customer": ["relance_app.analytics.timeline.timeline_content"],
 }
 
 # Website
@@ -72,7 +72,7 @@ website_route_rules = [{"from_route": "/relance/<token>", "to_route": "relance"}
 # -----
 
 jinja = {
-	"methods": ["relance_app.relance.letter.relance_letter_context"],
+	"methods": ["relance_app.documents.letter_print.relance_letter_context"],
 }
 
 # PDF

@@ -22,7 +22,7 @@ from relance_app.exceptions import RelanceInstallError
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
-from relance_app.setup.legal_rates import create_legal_rates
+from relance_app.setup.legal_rate_rows import create_legal_rates
 
 APP = uninstall.APP
 

@@ -1,7 +1,7 @@
 """The debtor page: `/relance/<token>`, one customer of one company, no account needed.
 
 Links are signed with a key derived from the site's encryption key (the rules are pure:
-relance_app.engine.portal), work `portal_link_validity_days` after they are issued, and are revoked
+relance_app.engine.debtor_answers), work `portal_link_validity_days` after they are issued, and are revoked
 per customer (Customer `relance_link_version`, bumped by "Revoke Relance Links"). The page
 (relance_app/www/relance.py) and every guest method below read the token the same way: a forged,
 altered, expired or revoked token, a disabled customer or a page turned off all give the same
@@ -33,10 +33,10 @@ from frappe import _
 from frappe.rate_limiter import rate_limit
 from frappe.utils import add_days, cint, escape_html, flt, get_url, getdate, now_datetime, today
 
-from relance_app.engine import portal as P
-from relance_app.engine.context import Party, format_date, format_money
+from relance_app.engine import debtor_answers as P
+from relance_app.engine.message import Party, format_date, format_money
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
-from relance_app.relance import args
+from relance_app.common import args
 
 ROUTE = "relance"
 KEY_PURPOSE = b"relance_app debtor page links v1"
@@ -105,7 +105,7 @@ def link_for(customer: str, company: str, generation: int | None = None) -> str:
 
 def portal_url(customer: str, company: str) -> str:
 	"""The relance email's `portal_url`: a link issued now, or "" when the page is turned off."""
-	from relance_app.relance.cache import memo
+	from relance_app.common.cache import memo
 
 	if not settings().enabled:
 		return ""
@@ -193,7 +193,7 @@ def resolve(token) -> frappe._dict | None:
 	)
 	if not company:
 		return None
-	from relance_app.relance.context import customer_language
+	from relance_app.documents.message_data import customer_language
 
 	return frappe._dict(
 		token=token,
@@ -293,7 +293,7 @@ def page_context(token) -> dict:
 	names = [r.name for r in rows]
 	answers = answers_of(names)
 	links = pay_links(names)
-	from relance_app.relance.context import company_party, payment_details
+	from relance_app.documents.message_data import company_party, payment_details
 
 	party = company_party(company.name)
 	token_q = quote(token, safe="")
@@ -687,7 +687,7 @@ def summary(kind: str, fields: dict, lang: str | None = None) -> str:
 
 
 def insert_answer_log(access, invoice, kind, fields, key, now):
-	from relance_app.relance.selection import PolicyResolver, load_policies
+	from relance_app.data.invoices import PolicyResolver, load_policies
 
 	info = PolicyResolver(load_policies()).resolve(
 		access.company.name, access.customer.dunning_policy, access.customer.customer_group
@@ -761,7 +761,7 @@ def accountant(access) -> str:
 	user = access.settings.todo_user
 	if user and frappe.db.get_value("User", user, "enabled"):
 		return user
-	from relance_app.relance.selection import PolicyResolver, load_policies
+	from relance_app.data.invoices import PolicyResolver, load_policies
 
 	info = PolicyResolver(load_policies()).resolve(
 		access.company.name, access.customer.dunning_policy, access.customer.customer_group
@@ -811,8 +811,8 @@ def make_todo(access, invoice, kind, fields, now) -> str:
 
 def debtor_recipients(access, invoice) -> list[str]:
 	"""Whom the relances write to: the invoice's contact email, else the customer's primary or
-	billing contact (relance_app.relance.sender.recipients_for), minus who unsubscribed."""
-	from relance_app.relance.sender import recipients_for, unsubscribed
+	billing contact (relance_app.run.units.recipients_for), minus who unsubscribed."""
+	from relance_app.run.units import recipients_for, unsubscribed
 
 	target = SimpleNamespace(
 		row=frappe._dict(contact_email=invoice.contact_email),
@@ -855,16 +855,16 @@ def received_communication(access, invoice, kind, fields, now) -> str:
 
 def send_confirmation(access, invoice, promised: date, now) -> str | None:
 	"""The written confirmation of a promise, queued with its Communication: None without an address."""
-	from relance_app.relance import sender as S
-	from relance_app.relance.context import TUTOIEMENT, company_party
-	from relance_app.relance.templating import render
+	from relance_app.run import units as S
+	from relance_app.documents.message_data import TUTOIEMENT, company_party
+	from relance_app.documents.rendering import render
 	from relance_app.setup.defaults import template_name
 
 	name = template_name(TEMPLATE_KEY, access.language) or template_name(TEMPLATE_KEY, "en")
 	recipients = debtor_recipients(access, invoice)
 	if not name or not frappe.db.exists("Email Template", name) or not recipients:
 		return None
-	from relance_app.relance.selection import PolicyResolver, load_policies
+	from relance_app.data.invoices import PolicyResolver, load_policies
 
 	info = PolicyResolver(load_policies()).resolve(
 		access.company.name, access.customer.dunning_policy, access.customer.customer_group
@@ -932,7 +932,7 @@ def invoice_pdf(token=None, sales_invoice=None):
 @rate_limit(limit=PDF_LIMIT, seconds=LIMIT_WINDOW)
 def statement_pdf(token=None):
 	"""The customer's statement of account for the token's company (the relance attachment's)."""
-	from relance_app.relance.sender import statement_attachment
+	from relance_app.run.units import statement_attachment
 
 	access = require_access(token)
 	candidate = SimpleNamespace(
@@ -948,8 +948,8 @@ def statement_pdf(token=None):
 def print_settings(access, invoice) -> tuple[str, str | None]:
 	"""The relance's print format and letter head: the stage of the invoice's last relance, else the
 	policy's first stage that attaches the invoice, else the site's default print format."""
-	from relance_app.relance.selection import PolicyResolver, load_policies
-	from relance_app.relance.sender import default_print_format
+	from relance_app.data.invoices import PolicyResolver, load_policies
+	from relance_app.run.units import default_print_format
 
 	info = PolicyResolver(load_policies()).resolve(
 		access.company.name, access.customer.dunning_policy, access.customer.customer_group

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from relance_app.engine.models import LEGAL_RATE, Payment, Policy
 from relance_app.engine.penalties import compute_penalties
-from relance_app.setup.legal_rates import shipped_rate_table
+from relance_app.setup.legal_rate_rows import shipped_rate_table
 
 POLICY = Policy("Relance standard", (), interest_basis=LEGAL_RATE, late_interest_rate=Decimal("12.15"))
 

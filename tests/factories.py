@@ -55,7 +55,7 @@ def invoice_data(
 ):
 	"""What a stage email says about one invoice (the template context's input), penalties as of
 	`as_of`."""
-	from relance_app.engine.context import InvoiceData
+	from relance_app.engine.message import InvoiceData
 	from relance_app.engine.penalties import compute_penalties
 
 	amount = Decimal(amount)

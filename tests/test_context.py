@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data
 
-from relance_app.engine.context import (
+from relance_app.engine.message import (
 	FIRM,
 	Party,
 	PaymentRecord,
@@ -122,7 +122,7 @@ def test_sample_context_is_complete_in_both_languages():
 
 
 def test_pick_template_most_specific_wins():
-	from relance_app.engine.templates import TemplateVariant, pick_template
+	from relance_app.engine.template_choice import TemplateVariant, pick_template
 
 	rows = [
 		TemplateVariant("Relance 1", "R1 en", "en"),

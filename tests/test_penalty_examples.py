@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from relance_app.engine.penalties import is_semester_start
-from relance_app.setup.legal_rates import LEGAL_RATES, shipped_rate_table
+from relance_app.setup.legal_rate_rows import LEGAL_RATES, shipped_rate_table
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "penalty_examples.py"
 spec = importlib.util.spec_from_file_location("penalty_examples", SCRIPT)

@@ -12,7 +12,7 @@ import markupsafe
 import pytest
 from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data, policy
 
-from relance_app.engine.context import Party, build_context, sample_context
+from relance_app.engine.message import Party, build_context, sample_context
 from relance_app.engine.models import LEGAL_RATE, SENT, SemesterRate
 from relance_app.engine.penalties import RateTable, compute_penalties
 

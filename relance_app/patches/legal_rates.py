@@ -9,7 +9,7 @@ import frappe
 from frappe.utils import flt
 
 from relance_app.engine.models import CONTRACTUAL_RATE, LEGAL_RATE
-from relance_app.setup.legal_rates import create_legal_rates
+from relance_app.setup.legal_rate_rows import create_legal_rates
 
 SHIPPED_RATE = 12.15
 

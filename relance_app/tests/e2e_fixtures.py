@@ -13,7 +13,7 @@ import re
 import frappe
 from frappe.utils import add_days, getdate, today
 
-from relance_app.relance.run import run_dunning
+from relance_app.run.daily import run_dunning
 from relance_app.tests.utils import make_customer, make_invoice, unique
 
 

@@ -3,7 +3,7 @@ or is refused with a ValidationError (DoesNotExistError included) or a Permissio
 message and a title, and no document changes. Then a few calls over REST through the web server.
 
 The methods are found by walking relance_app.api for what Frappe whitelisted; their arguments come
-from the specs `relance_app.relance.args.checked` attaches, so a new method without specs fails here.
+from the specs `relance_app.common.args.checked` attaches, so a new method without specs fails here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relance_app import api
-from relance_app.relance.args import MAX_DATE, MIN_DATE, specs_of
+from relance_app.common.args import MAX_DATE, MIN_DATE, specs_of
 from relance_app.tests.test_setup import make_user
 from relance_app.tests.utils import default_policy, make_customer, make_invoice, unique
 
@@ -325,7 +325,7 @@ class TestApiArguments(FrappeTestCase):
 		methods = whitelisted_methods()
 		self.assertGreaterEqual(len(methods), 12)
 		undeclared = sorted(name for name, (_fn, specs) in methods.items() if specs is None)
-		self.assertFalse(undeclared, f"whitelisted without relance_app.relance.args.checked: {undeclared}")
+		self.assertFalse(undeclared, f"whitelisted without relance_app.common.args.checked: {undeclared}")
 		for name, (_fn, specs) in methods.items():
 			for arg, spec in specs["args"].items():
 				bad(spec)  # a strategy exists for every kind of argument

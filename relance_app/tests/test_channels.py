@@ -129,7 +129,7 @@ class TestSchedule(RelanceRunCase):
 	def test_scheduler_runs_once_a_day_from_the_run_hour(self):
 		from frappe.utils import now_datetime
 
-		from relance_app.relance import run as run_module
+		from relance_app.run import daily as run_module
 
 		calls = []
 		original = run_module.run_dunning
@@ -152,7 +152,7 @@ class TestSchedule(RelanceRunCase):
 			frappe.db.commit()  # nosemgrep
 
 	def test_next_relance_date_falls_on_the_companys_next_business_day(self):
-		from relance_app.relance.views import preview_next
+		from relance_app.analytics.panels import preview_next
 
 		customer, _ = self.customer()
 		si = make_invoice(customer, add_days(TODAY, -12))

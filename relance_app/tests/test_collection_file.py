@@ -17,13 +17,13 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 
 from relance_app import api
-from relance_app.engine.context import format_date, format_money
-from relance_app.relance import collection_file as cf
-from relance_app.relance import sender
-from relance_app.relance.context import invoice_penalties
-from relance_app.relance.letters import RECEIVED, REGISTERED, SIMPLE, record_letter_delivery
-from relance_app.relance.run import sync_email_statuses
-from relance_app.relance.selection import load_policies, select_candidates
+from relance_app.engine.message import format_date, format_money
+from relance_app.documents import collection_file as cf
+from relance_app.run import units as sender
+from relance_app.documents.message_data import invoice_penalties
+from relance_app.channels.letter import RECEIVED, REGISTERED, SIMPLE, record_letter_delivery
+from relance_app.run.daily import sync_email_statuses
+from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.tests.test_run import RelanceRunCase, run
 from relance_app.tests.test_setup import make_user, second_company
 from relance_app.tests.utils import (
@@ -73,8 +73,8 @@ def backdated(when: date, names: list[str]):
 	in_test, frappe.flags.in_test = frappe.flags.in_test, False  # tests skip Versions; the site keeps them
 	with (
 		patch("relance_app.api.today", lambda: str(when)),
-		patch("relance_app.relance.args.today", lambda: str(when)),
-		patch("relance_app.relance.letters.today", lambda: str(when)),
+		patch("relance_app.common.args.today", lambda: str(when)),
+		patch("relance_app.channels.letter.today", lambda: str(when)),
 		patch("relance_app.overrides.sales_invoice.today", lambda: str(when)),
 	):
 		try:

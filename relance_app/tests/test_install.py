@@ -86,7 +86,7 @@ class TestUninstall(FrappeTestCase):
 	def test_what_the_app_ships(self):
 		self.assertIn("Relance Log", uninstall.app_doctypes())
 		self.assertEqual(uninstall.single_doctypes(), ["Relance Settings"])
-		self.assertIn("relance_app.relance.run.scheduled_run", uninstall.scheduler_methods())
+		self.assertIn("relance_app.run.daily.scheduled_run", uninstall.scheduler_methods())
 		self.assertEqual(uninstall.naming_series_patterns(), ["RL-____-"])
 		from relance_app.setup.defaults import load_manifest
 

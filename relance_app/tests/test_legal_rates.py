@@ -15,10 +15,10 @@ from frappe.utils import getdate
 from relance_app import api
 from relance_app.engine.models import CONTRACTUAL_RATE, LEGAL_RATE
 from relance_app.exceptions import InvalidLegalRateError, InvalidPolicyError
-from relance_app.relance import cache
-from relance_app.relance.legal_rates import legal_floor, remind_missing_rates, semesters_to_remind
-from relance_app.relance.letter import relance_letter_context
-from relance_app.setup.legal_rates import LEGAL_RATES, create_legal_rates
+from relance_app.common import cache
+from relance_app.data.rate_table import legal_floor, remind_missing_rates, semesters_to_remind
+from relance_app.documents.letter_print import relance_letter_context
+from relance_app.setup.legal_rate_rows import LEGAL_RATES, create_legal_rates
 from relance_app.tests.utils import make_customer, make_invoice, pay, policy_copy, unique
 
 DOCTYPE = "Relance Legal Rate"
@@ -230,7 +230,7 @@ class TestInterestBySemester(FrappeTestCase):
 
 	def test_preview_shows_the_interest_of_each_semester_and_payment(self):
 		# the preview's day (freezegun is not in every bench: the views' own today())
-		with patch("relance_app.relance.views.today", return_value=self.AS_OF):
+		with patch("relance_app.analytics.panels.today", return_value=self.AS_OF):
 			preview = api.preview_next_relance(self.invoice)
 		self.assertEqual(preview["stage"], "Relance 1")
 		p = preview["penalties"]
@@ -264,8 +264,8 @@ class TestInterestBySemester(FrappeTestCase):
 		self.assertIn("vaut mise en demeure", html)
 
 	def test_the_relance_log_keeps_the_interest_by_semester(self):
-		from relance_app.relance.selection import load_policies, select_candidates
-		from relance_app.relance.sender import insert_log
+		from relance_app.data.invoices import load_policies, select_candidates
+		from relance_app.run.units import insert_log
 
 		cache.clear()
 		candidate = select_candidates(load_policies(), invoice_names=[self.invoice])[0]

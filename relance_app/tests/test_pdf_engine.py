@@ -15,7 +15,7 @@ from frappe.utils import add_days
 from relance_app.exceptions import RelanceSettingsError
 from relance_app.pdf import delivery, engine
 from relance_app.pdf.chromium import ChromiumError, PageSetup, find_executable
-from relance_app.relance.run import sync_email_statuses
+from relance_app.run.daily import sync_email_statuses
 from relance_app.tests.test_run import TODAY, RelanceRunCase, run
 from relance_app.tests.utils import flush_queue, logs_of, make_invoice, pdf_text, policy_copy
 

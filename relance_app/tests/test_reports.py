@@ -5,7 +5,7 @@ import frappe
 from frappe.utils import add_days, flt, getdate, today
 
 from relance_app import api
-from relance_app.relance import dashboard
+from relance_app.analytics import cards as dashboard
 from relance_app.relance.report.overdue_by_stage import overdue_by_stage
 from relance_app.relance.report.relance_register import relance_register
 from relance_app.tests.test_run import RelanceRunCase, run

@@ -12,8 +12,8 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, today
 
 from relance_app import api
-from relance_app.relance import sender
-from relance_app.relance.run import run_dunning, sync_email_statuses
+from relance_app.run import units as sender
+from relance_app.run.daily import run_dunning, sync_email_statuses
 from relance_app.tests.utils import (
 	SMTPCapture,
 	company,
@@ -493,7 +493,8 @@ class TestWorkers(RelanceRunCase):
 import os, signal, frappe
 frappe.init(site={frappe.local.site!r}, sites_path=".")
 frappe.connect()
-from relance_app.relance import run, sender
+from relance_app.run import daily as run
+from relance_app.run import units as sender
 # the email is queued and the log written, uncommitted, when the process is killed
 sender.set_invoice_fields = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 run.run_dunning(as_of={str(TODAY)!r}, invoice_names=[{si.name!r}], enqueue=False)

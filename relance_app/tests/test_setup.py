@@ -174,7 +174,7 @@ class TestPolicyResolution(FrappeTestCase):
 		self.assertFalse(doc.target_customer_group)
 
 	def test_customer_policy_then_group_policy_then_company_default(self):
-		from relance_app.relance.selection import load_policies, select_candidates
+		from relance_app.data.invoices import load_policies, select_candidates
 
 		root = frappe.db.get_value("Customer Group", {"lft": 1}, "name")
 		usual_group = frappe.db.get_value(

@@ -64,7 +64,7 @@ relance_app.collection_file.setup_invoice = function (frm) {
 					d.hide();
 					frappe
 						.call({
-							method: "relance_app.relance.collection_file.make_for_invoice",
+							method: "relance_app.documents.collection_file.make_for_invoice",
 							args: { sales_invoice: frm.doc.name, output: values.output },
 							freeze: true,
 							freeze_message: __("Building the collection file…"),
@@ -137,7 +137,7 @@ relance_app.collection_file.setup_customer = function (frm) {
 		__("Collection File"),
 		() => {
 			frappe
-				.call("relance_app.relance.collection_file.customer_companies", { customer: frm.doc.name })
+				.call("relance_app.documents.collection_file.customer_companies", { customer: frm.doc.name })
 				.then((r) => {
 					const companies = r.message || [];
 					if (!companies.length) {
@@ -168,7 +168,7 @@ relance_app.collection_file.setup_customer = function (frm) {
 							d.hide();
 							frappe
 								.call({
-									method: "relance_app.relance.collection_file.make_for_customer",
+									method: "relance_app.documents.collection_file.make_for_customer",
 									args: { customer: frm.doc.name, company: values.company, output: values.output },
 									freeze: true,
 									freeze_message: __("Building the collection file…"),
@@ -240,7 +240,7 @@ relance_app.collection_file.letter_dialog = function (log, after) {
 		primary_action(values) {
 			frappe
 				.call({
-					method: "relance_app.relance.letters.record_letter_delivery",
+					method: "relance_app.channels.letter.record_letter_delivery",
 					args: {
 						relance_log: log.name,
 						sending_method: values.sending_method,

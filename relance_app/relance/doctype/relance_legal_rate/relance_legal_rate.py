@@ -52,6 +52,6 @@ class RelanceLegalRate(Document):
 		self.contractual_floor = flt(flt(self.legal_interest_rate) * float(FLOOR_MULTIPLIER), 6)
 
 	def on_update(self):
-		from relance_app.relance.legal_rates import close_reminders
+		from relance_app.data.rate_table import close_reminders
 
 		close_reminders(self.name)

@@ -12,5 +12,5 @@ def make_relance_key(sales_invoice: str, stage_name: str) -> str:
 class RelanceLog(Document):
 	def before_insert(self):
 		if self.status == "Answered" and self.relance_key:
-			return  # a debtor's answer carries its own key (relance_app.engine.portal.answer_key)
+			return  # a debtor's answer carries its own key (relance_app.engine.debtor_answers.answer_key)
 		self.relance_key = make_relance_key(self.sales_invoice, self.stage_name)

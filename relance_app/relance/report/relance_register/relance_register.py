@@ -6,7 +6,7 @@ from __future__ import annotations
 from frappe import _
 
 from relance_app.engine.register import totals_by_currency
-from relance_app.relance.reports import register_rows
+from relance_app.analytics.register import register_rows
 
 
 def execute(filters=None):

@@ -26,8 +26,8 @@ from frappe.utils import add_days, add_months, flt, getdate, today
 from relance_app.engine import effectiveness as E
 from relance_app.engine.models import Policy
 from relance_app.engine.penalties import to_decimal
-from relance_app.relance.reports import date_filters
-from relance_app.relance.selection import THANK_YOU_STAGE, PolicyInfo, PolicyResolver
+from relance_app.analytics.register import date_filters
+from relance_app.data.invoices import THANK_YOU_STAGE, PolicyInfo, PolicyResolver
 
 # log statuses that count as a relance made (the email queued or sent, the letter or task done)
 SENT_STATUSES = ("Queued", "Sent")

@@ -1,4 +1,4 @@
-"""The debtor page's pure rules (relance_app.engine.portal): signed links, promise bounds, answer keys,
+"""The debtor page's pure rules (relance_app.engine.debtor_answers): signed links, promise bounds, answer keys,
 and the emails' link and promise confirmation in every shipped template."""
 
 import json
@@ -12,8 +12,8 @@ from factories import FRENCH_STAGES, MED, PRE, R1, R3, h, invoice_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relance_app.engine import portal as P
-from relance_app.engine.context import Party, build_context, sample_context
+from relance_app.engine import debtor_answers as P
+from relance_app.engine.message import Party, build_context, sample_context
 from relance_app.engine.models import SENT
 
 KEY = b"k" * 32

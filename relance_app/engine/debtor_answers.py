@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from relance_app.engine.context import Party, base_language, format_date, format_date_long, format_money
+from relance_app.engine.message import Party, base_language, format_date, format_date_long, format_money
 
 VERSION = 1
 MAX_TOKEN_LENGTH = 2048

@@ -6,7 +6,7 @@ from frappe.utils import cint
 
 from relance_app.engine.models import CONTRACTUAL_RATE, Policy, Stage
 from relance_app.engine.penalties import to_decimal
-from relance_app.engine.templates import TemplateVariant
+from relance_app.engine.template_choice import TemplateVariant
 
 
 def stage_from_row(row) -> Stage:

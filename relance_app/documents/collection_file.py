@@ -38,7 +38,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, getdate, strip_html, today
 
-from relance_app.engine.context import format_date, format_money
+from relance_app.engine.message import format_date, format_money
 from relance_app.engine.models import (
 	DELIVERED_STATUSES,
 	LEGAL_RATE,
@@ -48,10 +48,10 @@ from relance_app.engine.models import (
 	Stage,
 )
 from relance_app.engine.penalties import round_money, to_decimal
-from relance_app.relance import args, cache
-from relance_app.relance.context import message_context
-from relance_app.relance.letters import RECEIVED, RETURNED, letter_logs
-from relance_app.relance.selection import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
+from relance_app.common import args, cache
+from relance_app.documents.message_data import message_context
+from relance_app.channels.letter import RECEIVED, RETURNED, letter_logs
+from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
 from relance_app.setup.defaults import DEFAULT_LANGUAGE, load_manifest
 
 PDF = "PDF"
@@ -222,7 +222,7 @@ def build_or_enqueue(reference_doctype, reference_name, company, customer, invoi
 	}
 	if len(invoices) > MAX_INLINE_INVOICES and not frappe.flags.in_test:
 		frappe.enqueue(
-			"relance_app.relance.collection_file.build_job",
+			"relance_app.documents.collection_file.build_job",
 			queue="long",
 			timeout=3600,
 			job_id=f"relance-collection-file::{reference_doctype}::{reference_name}",
@@ -393,7 +393,7 @@ def fmoney(amount, currency: str, language: str) -> str:
 
 def invoice_print_format(data: FileData) -> tuple[str, str | None]:
 	"""The print format (and letter head) the relances attach: the latest stage's that names one."""
-	from relance_app.relance.sender import default_print_format
+	from relance_app.run.units import default_print_format
 
 	if data.policy_doc:
 		for row in sorted(data.policy_doc.stages, key=lambda r: (cint(r.offset_days), r.idx), reverse=True):
@@ -415,7 +415,7 @@ def invoice_parts(data: FileData) -> list[Part]:
 
 def statement_part(data: FileData) -> Part:
 	"""The statement of account a relance attaches (sender.statement_attachment), as of the file."""
-	from relance_app.relance.sender import statement_attachment
+	from relance_app.run.units import statement_attachment
 
 	holder = frappe._dict(
 		facts=frappe._dict(customer=data.customer),
@@ -719,7 +719,7 @@ def letter_file(log) -> bytes | None:
 
 def regenerate_letter(log) -> bytes:
 	"""A letter whose PDF is gone: rendered again as of its relance date."""
-	from relance_app.relance.sender import MISE_EN_DEMEURE
+	from relance_app.run.units import MISE_EN_DEMEURE
 
 	print_format = MISE_EN_DEMEURE
 	policy = frappe.db.get_value("Relance Log", log.name, "dunning_policy")

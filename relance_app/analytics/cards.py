@@ -20,8 +20,8 @@ from frappe.utils.dateutils import (
 	get_period_beginning,
 )
 
-from relance_app.relance.reports import SENT_STATUSES, allowed_companies, stage_order
-from relance_app.relance.selection import THANK_YOU_STAGE
+from relance_app.analytics.register import SENT_STATUSES, allowed_companies, stage_order
+from relance_app.data.invoices import THANK_YOU_STAGE
 
 REGISTER = ["query-report", "Relance Register"]
 

@@ -18,7 +18,7 @@ from frappe.utils import add_days, getdate, today
 from frappe.utils import set_request as make_request
 
 from relance_app import api, portal
-from relance_app.engine import portal as P
+from relance_app.engine import debtor_answers as P
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
 from relance_app.tests.test_run import RelanceRunCase, run
 from relance_app.tests.test_setup import make_user
@@ -375,7 +375,7 @@ class TestAnswers(PortalCase):
 		)
 		self.assertTrue(any("debtor page" in c and IP in c for c in comments), comments)
 		# the timelines of the invoice and of the customer say it came from the debtor page
-		from relance_app.relance.timeline import timeline_content
+		from relance_app.analytics.timeline import timeline_content
 
 		for doctype, name in (("Sales Invoice", invoice), ("Customer", customer)):
 			entries = [e["content"] for e in timeline_content(doctype, name)]
@@ -386,7 +386,7 @@ class TestAnswers(PortalCase):
 		self.assertIn(invoice, mail.subject)
 		self.assertIn("Confirmation de votre promesse de paiement", mail.subject)
 		body = mail.body_text()
-		from relance_app.engine.context import format_date_long
+		from relance_app.engine.message import format_date_long
 
 		self.assertIn(format_date_long(promised, "fr"), body)
 		self.assertIn("/relance/", body)
@@ -571,7 +571,7 @@ class TestAnswers(PortalCase):
 		customer, _address, (invoice, _), token = self.debtor()
 		with as_guest():
 			portal.promise(token=token, sales_invoice=invoice, promised_date=str(add_days(TODAY, 9)))
-		from relance_app.relance.reports import register_rows
+		from relance_app.analytics.register import register_rows
 
 		[row] = [r for r in register_rows({"customer": customer}) if r.sales_invoice == invoice]
 		self.assertIn(frappe.format(add_days(TODAY, 9), "Date"), row.debtor_answer)

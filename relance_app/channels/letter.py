@@ -11,7 +11,7 @@ from frappe import _
 from frappe.utils import getdate, today
 
 from relance_app.engine.models import DELIVERED_STATUSES, LETTER_CHANNELS
-from relance_app.relance import args
+from relance_app.common import args
 
 SIMPLE = "Simple letter"
 REGISTERED = "Registered letter with acknowledgement of receipt"
@@ -193,9 +193,9 @@ def letter_comment(log) -> str:
 def refresh_invoice(sales_invoice: str) -> None:
 	"""The invoice's relance fields follow at once (a posted letter lets the next stage be planned)."""
 	from relance_app.engine.decide import decide
-	from relance_app.relance import cache
-	from relance_app.relance.selection import load_policies, select_candidates
-	from relance_app.relance.sender import refresh_invoice_status
+	from relance_app.common import cache
+	from relance_app.data.invoices import load_policies, select_candidates
+	from relance_app.run.units import refresh_invoice_status
 
 	cache.clear()
 	for candidate in select_candidates(load_policies(), invoice_names=[sales_invoice]):

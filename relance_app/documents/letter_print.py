@@ -4,9 +4,9 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
-from relance_app.relance import cache
-from relance_app.relance.context import message_context
-from relance_app.relance.selection import load_policies, select_candidates
+from relance_app.common import cache
+from relance_app.documents.message_data import message_context
+from relance_app.data.invoices import load_policies, select_candidates
 
 LETTER_CHANNELS = ("Letter", "Email and Letter")
 

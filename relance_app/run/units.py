@@ -33,20 +33,21 @@ from relance_app.engine.models import (
 	HistoryEntry,
 	Stage,
 )
-from relance_app.engine.templates import pick_template
+from relance_app.engine.template_choice import pick_template
 from relance_app.pdf import delivery
-from relance_app.relance import cache, outbox
-from relance_app.relance.business_days import company_calendar, shift_to_business_day
-from relance_app.relance.context import (
+from relance_app.common import cache
+from relance_app.run import outbox
+from relance_app.data.calendar import company_calendar, shift_to_business_day
+from relance_app.documents.message_data import (
 	customer_info,
 	customer_language,
 	customer_tone,
 	invoice_penalties,
 	message_context,
 )
-from relance_app.relance.policy import variants_from_doc
-from relance_app.relance.selection import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
-from relance_app.relance.templating import render
+from relance_app.data.policies import variants_from_doc
+from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
+from relance_app.documents.rendering import render
 
 LETTER_CHANNELS = (LETTER, "Email and Letter")
 NO_RECIPIENT = "no_recipient"

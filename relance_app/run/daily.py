@@ -11,13 +11,13 @@ from frappe.utils import cint, getdate, now_datetime, today
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
 from relance_app.pdf import delivery
-from relance_app.relance import cache
-from relance_app.relance.business_days import business_days_only, is_business_day
+from relance_app.common import cache
+from relance_app.data.calendar import business_days_only, is_business_day
 from relance_app.relance.doctype.relance_settings.relance_settings import DEFAULT_CHUNK_SIZE
-from relance_app.relance.selection import load_policies, select_candidates
-from relance_app.relance.sender import process_units, refresh_invoice_status
+from relance_app.data.invoices import load_policies, select_candidates
+from relance_app.run.units import process_units, refresh_invoice_status
 
-JOB = "relance_app.relance.sender.process_units"
+JOB = "relance_app.run.units.process_units"
 
 
 def business_companies(as_of: date) -> set[str] | None:

@@ -17,7 +17,7 @@ from relance_app.engine.penalties import (
 	semester_start,
 	to_decimal,
 )
-from relance_app.relance import cache
+from relance_app.common import cache
 
 DOCTYPE = "Relance Legal Rate"
 MANAGER = "Accounts Manager"

@@ -23,7 +23,7 @@ from frappe.utils import get_url, scrub_urls
 from lxml import etree
 from premailer import Premailer
 
-from relance_app.relance import cache
+from relance_app.common import cache
 
 MAX_STYLESHEETS = 16
 _rules: OrderedDict = OrderedDict()  # (css text, index, options) -> (rules, leftover)
