@@ -6,8 +6,8 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
-from relance_app.exceptions import InvalidHoldError
 from relance_app.common import args
+from relance_app.exceptions import InvalidHoldError
 from relance_app.setup.custom_fields import HOLD_REASONS
 
 MANAGER = "Accounts Manager"
@@ -220,8 +220,8 @@ def preview_next_relance(sales_invoice: str) -> dict:
 @args.checked(roles=args.ACCOUNTS, sales_invoice=args.Doc("Sales Invoice", perm="write"))
 def send_next_relance_now(sales_invoice: str) -> dict:
 	"""Send the invoice's next relance now, through the scheduler's exactly-once path."""
-	from relance_app.run.units import process_units
 	from relance_app.analytics.panels import next_unit
+	from relance_app.run.units import process_units
 
 	unit, as_of = next_unit(sales_invoice, today_only=False)
 	if not unit:

@@ -33,10 +33,10 @@ from frappe import _
 from frappe.rate_limiter import rate_limit
 from frappe.utils import add_days, cint, escape_html, flt, get_url, getdate, now_datetime, today
 
+from relance_app.common import args
 from relance_app.engine import debtor_answers as P
 from relance_app.engine.message import Party, format_date, format_money
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
-from relance_app.common import args
 
 ROUTE = "relance"
 KEY_PURPOSE = b"relance_app debtor page links v1"
@@ -855,9 +855,9 @@ def received_communication(access, invoice, kind, fields, now) -> str:
 
 def send_confirmation(access, invoice, promised: date, now) -> str | None:
 	"""The written confirmation of a promise, queued with its Communication: None without an address."""
-	from relance_app.run import units as S
 	from relance_app.documents.message_data import TUTOIEMENT, company_party
 	from relance_app.documents.rendering import render
+	from relance_app.run import units as S
 	from relance_app.setup.defaults import template_name
 
 	name = template_name(TEMPLATE_KEY, access.language) or template_name(TEMPLATE_KEY, "en")

@@ -9,15 +9,15 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, formatdate, getdate, today
 
-from relance_app.engine import reasons as R
-from relance_app.engine.message import PaymentRecord, payment_behaviour
-from relance_app.engine.decide import decide
-from relance_app.engine.forecast import simulate as engine_simulate
+from relance_app.analytics.timeline import get_timeline
 from relance_app.common import cache
 from relance_app.data.calendar import company_calendar, is_business_day, shift_to_business_day
-from relance_app.documents.message_data import invoice_payments_query
 from relance_app.data.invoices import load_policies, select_candidates
-from relance_app.analytics.timeline import get_timeline
+from relance_app.documents.message_data import invoice_payments_query
+from relance_app.engine import reasons as R
+from relance_app.engine.decide import decide
+from relance_app.engine.forecast import simulate as engine_simulate
+from relance_app.engine.message import PaymentRecord, payment_behaviour
 
 HOLD_LABELS = {
 	"Dispute": _("On hold: dispute"),
@@ -222,8 +222,8 @@ def preview_next(sales_invoice: str) -> dict:
 
 def penalties_summary(candidate, as_of) -> dict:
 	"""The interest of the invoice on `as_of`, with the rate of every period, for the preview."""
-	from relance_app.engine.message import rates_text
 	from relance_app.documents.message_data import invoice_penalties
+	from relance_app.engine.message import rates_text
 
 	_due, _amount, p = invoice_penalties(candidate.facts, candidate.policy.policy, as_of)
 	out = {

@@ -18,13 +18,13 @@ from frappe import _
 from frappe.query_builder import Criterion
 from frappe.utils import cint, flt, getdate, today
 
+from relance_app.common import cache
+from relance_app.data.calendar import shift_to_business_day
+from relance_app.data.invoices import THANK_YOU_STAGE, PolicyResolver, facts_from_row, load_policies
 from relance_app.engine import reasons as R
 from relance_app.engine import register as G
 from relance_app.engine.decide import decide, hold_active
 from relance_app.engine.penalties import to_decimal
-from relance_app.common import cache
-from relance_app.data.calendar import shift_to_business_day
-from relance_app.data.invoices import THANK_YOU_STAGE, PolicyResolver, facts_from_row, load_policies
 
 # the stage filter's value for "no relance yet"
 NO_RELANCE = "-"

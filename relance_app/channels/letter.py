@@ -10,8 +10,8 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
-from relance_app.engine.models import DELIVERED_STATUSES, LETTER_CHANNELS
 from relance_app.common import args
+from relance_app.engine.models import DELIVERED_STATUSES, LETTER_CHANNELS
 
 SIMPLE = "Simple letter"
 REGISTERED = "Registered letter with acknowledgement of receipt"
@@ -192,9 +192,9 @@ def letter_comment(log) -> str:
 
 def refresh_invoice(sales_invoice: str) -> None:
 	"""The invoice's relance fields follow at once (a posted letter lets the next stage be planned)."""
-	from relance_app.engine.decide import decide
 	from relance_app.common import cache
 	from relance_app.data.invoices import load_policies, select_candidates
+	from relance_app.engine.decide import decide
 	from relance_app.run.units import refresh_invoice_status
 
 	cache.clear()

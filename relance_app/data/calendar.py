@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import frappe
 from frappe.utils import cint, getdate, today
 
-from relance_app.engine.forecast import WEEKEND, next_business_day
 from relance_app.common.cache import memo
+from relance_app.engine.forecast import WEEKEND, next_business_day
 
 # the period a forecast may look at, around today
 PAST_DAYS = 400

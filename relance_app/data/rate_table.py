@@ -9,6 +9,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
+from relance_app.common import cache
 from relance_app.engine.models import SemesterRate
 from relance_app.engine.penalties import (
 	RateTable,
@@ -17,7 +18,6 @@ from relance_app.engine.penalties import (
 	semester_start,
 	to_decimal,
 )
-from relance_app.common import cache
 
 DOCTYPE = "Relance Legal Rate"
 MANAGER = "Accounts Manager"

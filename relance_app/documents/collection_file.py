@@ -38,6 +38,10 @@ import frappe
 from frappe import _
 from frappe.utils import cint, getdate, strip_html, today
 
+from relance_app.channels.letter import RECEIVED, RETURNED, letter_logs
+from relance_app.common import args, cache
+from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
+from relance_app.documents.message_data import message_context
 from relance_app.engine.message import format_date, format_money
 from relance_app.engine.models import (
 	DELIVERED_STATUSES,
@@ -48,10 +52,6 @@ from relance_app.engine.models import (
 	Stage,
 )
 from relance_app.engine.penalties import round_money, to_decimal
-from relance_app.common import args, cache
-from relance_app.documents.message_data import message_context
-from relance_app.channels.letter import RECEIVED, RETURNED, letter_logs
-from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
 from relance_app.setup.defaults import DEFAULT_LANGUAGE, load_manifest
 
 PDF = "PDF"

@@ -5,8 +5,8 @@ from frappe import _
 from frappe.utils import getdate, today
 
 from relance_app.common import cache
-from relance_app.documents.message_data import message_context
 from relance_app.data.invoices import load_policies, select_candidates
+from relance_app.documents.message_data import message_context
 
 LETTER_CHANNELS = ("Letter", "Email and Letter")
 

@@ -12,6 +12,9 @@ import frappe
 from frappe.query_builder.functions import Max, Sum
 from frappe.utils import add_days, cint, get_url, getdate
 
+from relance_app.common.cache import memo
+from relance_app.data.rate_table import rate_table
+from relance_app.engine.decide import effective_due
 from relance_app.engine.message import (
 	COURTEOUS,
 	InvoiceData,
@@ -22,11 +25,8 @@ from relance_app.engine.message import (
 	choose_tone,
 	payment_behaviour,
 )
-from relance_app.engine.decide import effective_due
 from relance_app.engine.models import InvoiceFacts, Payment, Penalties, Policy, Stage
 from relance_app.engine.penalties import compute_penalties, to_decimal
-from relance_app.common.cache import memo
-from relance_app.data.rate_table import rate_table
 
 TUTOIEMENT = "Tutoiement"
 

@@ -8,8 +8,8 @@ import frappe
 from frappe import _
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 
-from relance_app.exceptions import RelanceTemplateError
 from relance_app.common.cache import memo
+from relance_app.exceptions import RelanceTemplateError
 
 
 def render(source: str | None, context: dict) -> str:

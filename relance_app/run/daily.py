@@ -8,13 +8,13 @@ from datetime import date
 import frappe
 from frappe.utils import cint, getdate, now_datetime, today
 
+from relance_app.common import cache
+from relance_app.data.calendar import business_days_only, is_business_day
+from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
 from relance_app.pdf import delivery
-from relance_app.common import cache
-from relance_app.data.calendar import business_days_only, is_business_day
 from relance_app.relance.doctype.relance_settings.relance_settings import DEFAULT_CHUNK_SIZE
-from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.run.units import process_units, refresh_invoice_status
 
 JOB = "relance_app.run.units.process_units"

@@ -17,6 +17,18 @@ import frappe
 from frappe import _
 from frappe.utils import cint, get_url, getdate, now_datetime, split_emails, validate_email_address
 
+from relance_app.common import cache
+from relance_app.data.calendar import company_calendar, shift_to_business_day
+from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
+from relance_app.data.policies import variants_from_doc
+from relance_app.documents.message_data import (
+	customer_info,
+	customer_language,
+	customer_tone,
+	invoice_penalties,
+	message_context,
+)
+from relance_app.documents.rendering import render
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide, effective_due
 from relance_app.engine.forecast import next_relance_date
@@ -35,19 +47,7 @@ from relance_app.engine.models import (
 )
 from relance_app.engine.template_choice import pick_template
 from relance_app.pdf import delivery
-from relance_app.common import cache
 from relance_app.run import outbox
-from relance_app.data.calendar import company_calendar, shift_to_business_day
-from relance_app.documents.message_data import (
-	customer_info,
-	customer_language,
-	customer_tone,
-	invoice_penalties,
-	message_context,
-)
-from relance_app.data.policies import variants_from_doc
-from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
-from relance_app.documents.rendering import render
 
 LETTER_CHANNELS = (LETTER, "Email and Letter")
 NO_RECIPIENT = "no_recipient"

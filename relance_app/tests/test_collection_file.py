@@ -17,13 +17,13 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 
 from relance_app import api
-from relance_app.engine.message import format_date, format_money
-from relance_app.documents import collection_file as cf
-from relance_app.run import units as sender
-from relance_app.documents.message_data import invoice_penalties
 from relance_app.channels.letter import RECEIVED, REGISTERED, SIMPLE, record_letter_delivery
-from relance_app.run.daily import sync_email_statuses
 from relance_app.data.invoices import load_policies, select_candidates
+from relance_app.documents import collection_file as cf
+from relance_app.documents.message_data import invoice_penalties
+from relance_app.engine.message import format_date, format_money
+from relance_app.run import units as sender
+from relance_app.run.daily import sync_email_statuses
 from relance_app.tests.test_run import RelanceRunCase, run
 from relance_app.tests.test_setup import make_user, second_company
 from relance_app.tests.utils import (

@@ -13,11 +13,11 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
 from relance_app import api
-from relance_app.engine.models import CONTRACTUAL_RATE, LEGAL_RATE
-from relance_app.exceptions import InvalidLegalRateError, InvalidPolicyError
 from relance_app.common import cache
 from relance_app.data.rate_table import legal_floor, remind_missing_rates, semesters_to_remind
 from relance_app.documents.letter_print import relance_letter_context
+from relance_app.engine.models import CONTRACTUAL_RATE, LEGAL_RATE
+from relance_app.exceptions import InvalidLegalRateError, InvalidPolicyError
 from relance_app.setup.legal_rate_rows import LEGAL_RATES, create_legal_rates
 from relance_app.tests.utils import make_customer, make_invoice, pay, policy_copy, unique
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from frappe import _
 from frappe.utils import flt
 
-from relance_app.engine.register import BUCKET_KEYS
 from relance_app.analytics.register import NO_RELANCE, bucket_label, register_rows, stage_order
+from relance_app.engine.register import BUCKET_KEYS
 
 
 def slug(bucket: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from frappe import _
 
-from relance_app.engine.register import totals_by_currency
 from relance_app.analytics.register import register_rows
+from relance_app.engine.register import totals_by_currency
 
 
 def execute(filters=None):

@@ -23,11 +23,11 @@ from frappe import _
 from frappe.query_builder.functions import Sum
 from frappe.utils import add_days, add_months, flt, getdate, today
 
+from relance_app.analytics.register import date_filters
+from relance_app.data.invoices import THANK_YOU_STAGE, PolicyInfo, PolicyResolver
 from relance_app.engine import effectiveness as E
 from relance_app.engine.models import Policy
 from relance_app.engine.penalties import to_decimal
-from relance_app.analytics.register import date_filters
-from relance_app.data.invoices import THANK_YOU_STAGE, PolicyInfo, PolicyResolver
 
 # log statuses that count as a relance made (the email queued or sent, the letter or task done)
 SENT_STATUSES = ("Queued", "Sent")
