@@ -34,6 +34,7 @@ from frappe.rate_limiter import rate_limit
 from frappe.utils import add_days, cint, escape_html, flt, get_url, getdate, now_datetime, today
 
 from relance_app.common import args
+from relance_app.common.settings import value_or_default
 from relance_app.engine import debtor_answers as P
 from relance_app.engine.message import Party, format_date, format_money
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
@@ -46,12 +47,6 @@ ANSWERED = "Answered"
 ANSWER_LIMIT = 30
 PDF_LIMIT = 120
 LIMIT_WINDOW = 3600
-DEFAULTS = {
-	"portal_enabled": 1,
-	"portal_link_validity_days": 60,
-	"portal_max_promise_days": 30,
-	"portal_paid_hold_days": 7,
-}
 HOLD_OF = {P.PROMISE: "Payment Promise", P.DISPUTE: "Dispute", P.ALREADY_PAID: "Customer Replied"}
 TEMPLATE_KEY = "portal_promise"
 INVOICE_FIELDS = (
@@ -79,9 +74,9 @@ def settings() -> frappe._dict:
 	doc = frappe.get_cached_doc("Relance Settings")
 	return frappe._dict(
 		enabled=bool(cint(doc.get("portal_enabled"))),
-		validity_days=cint(doc.get("portal_link_validity_days")) or DEFAULTS["portal_link_validity_days"],
-		max_promise_days=cint(doc.get("portal_max_promise_days")) or DEFAULTS["portal_max_promise_days"],
-		paid_hold_days=cint(doc.get("portal_paid_hold_days")) or DEFAULTS["portal_paid_hold_days"],
+		validity_days=value_or_default(doc, "portal_link_validity_days"),
+		max_promise_days=value_or_default(doc, "portal_max_promise_days"),
+		paid_hold_days=value_or_default(doc, "portal_paid_hold_days"),
 		todo_user=doc.get("portal_todo_user"),
 		test_mode=bool(cint(doc.test_mode)),
 		test_email=doc.test_email,

@@ -142,20 +142,3 @@ def test_ci_runs_the_readme_test_command():
 	command = "python3 -m pytest -q tests"
 	assert command in readme
 	assert any(line.strip() == command for line in ci.splitlines())
-
-
-def test_chunk_size_default_is_the_fields():
-	"""run_dunning's fallback chunk size is the default of the Relance Settings field."""
-	folder = APP / "relance" / "doctype" / "relance_settings"
-	[field] = [
-		f
-		for f in json.loads((folder / "relance_settings.json").read_text())["fields"]
-		if f["fieldname"] == "chunk_size"
-	]
-	tree = ast.parse((folder / "relance_settings.py").read_text())
-	constants = {
-		node.targets[0].id: ast.literal_eval(node.value)
-		for node in tree.body
-		if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-	}
-	assert int(field["default"]) == constants["DEFAULT_CHUNK_SIZE"]

@@ -6,39 +6,32 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-# Relance Log statuses (public contract).
-AWAITING_APPROVAL = "Awaiting Approval"
-QUEUED = "Queued"
-SENT = "Sent"
-FAILED = "Failed"
-SKIPPED = "Skipped"
-CANCELLED = "Cancelled"
-# an answer of the debtor from the debtor page (relance_app.portal): never a relance, never a stage
-ANSWERED = "Answered"
-LOG_STATUSES = (AWAITING_APPROVAL, QUEUED, SENT, FAILED, SKIPPED, CANCELLED, ANSWERED)
-
-# A stage with one of these statuses has been acted on and is never acted on again.
-ACTED_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT, SKIPPED, CANCELLED})
-# These count as a relance addressed to the customer (for min_days_between and thank-you).
-RELANCE_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT})
-DELIVERED_STATUSES = frozenset({QUEUED, SENT})
-
-# Channels of a stage.
-EMAIL = "Email"
-LETTER = "Letter"
-PHONE = "Phone task"
-EMAIL_AND_LETTER = "Email and Letter"
-CHANNELS = (EMAIL, LETTER, PHONE, EMAIL_AND_LETTER)
-EMAIL_CHANNELS = frozenset({EMAIL, EMAIL_AND_LETTER})
-LETTER_CHANNELS = frozenset({LETTER, EMAIL_AND_LETTER})
-
-COMPANY = "Company"
-INDIVIDUAL = "Individual"
-
-# Interest rate basis of a policy (Dunning Policy `interest_rate_basis`).
-LEGAL_RATE = "Legal rate (ECB + 10 points, by semester)"
-CONTRACTUAL_RATE = "Contractual rate"
-INTEREST_BASES = (LEGAL_RATE, CONTRACTUAL_RATE)
+# statuses, channels and interest bases are defined once, in relance_app.constants (pure Python)
+from relance_app.constants import (  # noqa: F401
+	ACTED_STATUSES,
+	ANSWERED,
+	AWAITING_APPROVAL,
+	CANCELLED,
+	CHANNELS,
+	COMPANY,
+	CONTRACTUAL_RATE,
+	DELIVERED_STATUSES,
+	EMAIL,
+	EMAIL_AND_LETTER,
+	EMAIL_CHANNELS,
+	FAILED,
+	INDIVIDUAL,
+	INTEREST_BASES,
+	LEGAL_RATE,
+	LETTER,
+	LETTER_CHANNELS,
+	LOG_STATUSES,
+	PHONE,
+	QUEUED,
+	RELANCE_STATUSES,
+	SENT,
+	SKIPPED,
+)
 
 ZERO = Decimal("0")
 

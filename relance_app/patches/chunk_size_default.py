@@ -5,11 +5,11 @@ was chosen by someone and stays."""
 
 import frappe
 
-from relance_app.relance.doctype.relance_settings.relance_settings import DEFAULT_CHUNK_SIZE
+from relance_app.common.settings import field_default
 
 OLD_DEFAULT = 50
 
 
 def execute():
 	if frappe.db.get_single_value("Relance Settings", "chunk_size") == OLD_DEFAULT:
-		frappe.db.set_single_value("Relance Settings", "chunk_size", DEFAULT_CHUNK_SIZE)
+		frappe.db.set_single_value("Relance Settings", "chunk_size", field_default("chunk_size"))

@@ -5,15 +5,16 @@ and the template has no `portal_url` yet: a template the accountant rewrote stay
 
 import frappe
 
+from relance_app.common.settings import field_default
 from relance_app.setup.defaults import TEMPLATE_DIR, create_email_templates, load_manifest
 
 # Relance Settings fields added with the page: a Single saved before has no value for them
-SETTINGS_DEFAULTS = {
-	"portal_enabled": 1,
-	"portal_link_validity_days": 60,
-	"portal_max_promise_days": 30,
-	"portal_paid_hold_days": 7,
-}
+SETTINGS_FIELDS = (
+	"portal_enabled",
+	"portal_link_validity_days",
+	"portal_max_promise_days",
+	"portal_paid_hold_days",
+)
 ANCHOR = {"fr": "<p>Pour toute question", "en": "<p>If you have any question"}
 
 
@@ -44,12 +45,12 @@ def set_settings_defaults():
 	have = set(
 		frappe.qb.from_(singles)
 		.select(singles.field)
-		.where((singles.doctype == "Relance Settings") & singles.field.isin(list(SETTINGS_DEFAULTS)))
+		.where((singles.doctype == "Relance Settings") & singles.field.isin(list(SETTINGS_FIELDS)))
 		.run(pluck=True)
 	)
-	for field, value in SETTINGS_DEFAULTS.items():
+	for field in SETTINGS_FIELDS:
 		if field not in have:
-			frappe.db.set_single_value("Relance Settings", field, value)
+			frappe.db.set_single_value("Relance Settings", field, field_default(field))
 
 
 def execute():

@@ -9,12 +9,12 @@ import frappe
 from frappe.utils import cint, getdate, now_datetime, today
 
 from relance_app.common import cache
+from relance_app.common.settings import field_default
 from relance_app.data.calendar import business_days_only, is_business_day
 from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
 from relance_app.pdf import delivery
-from relance_app.relance.doctype.relance_settings.relance_settings import DEFAULT_CHUNK_SIZE
 from relance_app.run.units import process_units, refresh_invoice_status
 
 JOB = "relance_app.run.units.process_units"
@@ -130,7 +130,9 @@ def run_dunning(
 			refresh_invoice_status(c, d, as_of)
 	frappe.db.commit()  # nosemgrep
 
-	chunk = max(1, cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or DEFAULT_CHUNK_SIZE)
+	chunk = max(
+		1, cint(frappe.db.get_single_value("Relance Settings", "chunk_size")) or field_default("chunk_size")
+	)
 	outcomes: Counter = Counter()
 	run_id = frappe.generate_hash(length=10)
 	for i in range(0, len(units), chunk):

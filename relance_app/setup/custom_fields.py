@@ -1,6 +1,6 @@
 """Custom fields relance_app adds to ERPNext, kept as data (created on install, re-synced by a patch)."""
 
-HOLD_REASONS = ("Dispute", "Payment Promise", "Customer Replied", "Other")
+from relance_app.constants import HOLD_REASONS
 
 CUSTOM_FIELDS = {
 	"Customer": [

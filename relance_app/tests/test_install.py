@@ -156,12 +156,13 @@ class TestChunkSizePatch(FrappeTestCase):
 		frappe.db.rollback()
 
 	def test_old_default_moves_a_chosen_value_stays(self):
+		from relance_app.common.settings import field_default
 		from relance_app.patches import chunk_size_default as patch
 
-		for before, after in ((50, patch.DEFAULT_CHUNK_SIZE), (120, 120), (10, 10)):
+		for before, after in ((50, 200), (120, 120), (10, 10)):
 			with self.subTest(before=before):
 				frappe.db.set_single_value("Relance Settings", "chunk_size", before)
 				patch.execute()
 				self.assertEqual(frappe.db.get_single_value("Relance Settings", "chunk_size"), after)
-		self.assertEqual(patch.DEFAULT_CHUNK_SIZE, 200)
+		self.assertEqual(field_default("chunk_size"), 200)
 		self.assertEqual(frappe.get_meta("Relance Settings").get_field("chunk_size").default, "200")

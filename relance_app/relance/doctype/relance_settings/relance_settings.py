@@ -6,9 +6,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
+from relance_app.common.settings import field_default
 from relance_app.exceptions import RelanceSettingsError
-
-DEFAULT_CHUNK_SIZE = 200  # the field's default (relance_settings.json)
 
 
 class RelanceSettings(Document):
@@ -26,7 +25,7 @@ class RelanceSettings(Document):
 				title=_("Invalid Relance Settings"),
 			)
 		if cint(self.chunk_size) < 1:
-			self.chunk_size = DEFAULT_CHUNK_SIZE
+			self.chunk_size = field_default("chunk_size")
 		self.validate_pdf_engine()
 		self.validate_debtor_page()
 		seen = set()
@@ -75,9 +74,27 @@ class RelanceSettings(Document):
 	def validate_debtor_page(self):
 		"""Bounds of the debtor page settings (relance_app.portal); empty or 0 is the default."""
 		for fieldname, label, default, low, high in (
-			("portal_link_validity_days", _("Link Validity (Days)"), 60, 1, 3650),
-			("portal_max_promise_days", _("Latest Promise Date (Days Ahead)"), 30, 1, 365),
-			("portal_paid_hold_days", _('Hold After "Already Paid" (Days)'), 7, 1, 90),
+			(
+				"portal_link_validity_days",
+				_("Link Validity (Days)"),
+				field_default("portal_link_validity_days"),
+				1,
+				3650,
+			),
+			(
+				"portal_max_promise_days",
+				_("Latest Promise Date (Days Ahead)"),
+				field_default("portal_max_promise_days"),
+				1,
+				365,
+			),
+			(
+				"portal_paid_hold_days",
+				_('Hold After "Already Paid" (Days)'),
+				field_default("portal_paid_hold_days"),
+				1,
+				90,
+			),
 		):
 			value = self.get(fieldname)
 			if not cint(value):

@@ -1,0 +1,85 @@
+"""The words and numbers relance_app stores or defaults to, defined once.
+
+Pure Python (no Frappe): the engine, the Frappe side, the patches and the tests read them from here.
+Values stored in the database (statuses, reasons, channels) are part of the public contract: change
+one only with a patch that moves the stored rows.
+"""
+
+# --- Relance Log -----------------------------------------------------------------------------------
+# statuses (public contract)
+AWAITING_APPROVAL = "Awaiting Approval"
+QUEUED = "Queued"
+SENT = "Sent"
+FAILED = "Failed"
+SKIPPED = "Skipped"
+CANCELLED = "Cancelled"
+# an answer of the debtor from the debtor page: never a relance, never a stage
+ANSWERED = "Answered"
+LOG_STATUSES = (AWAITING_APPROVAL, QUEUED, SENT, FAILED, SKIPPED, CANCELLED, ANSWERED)
+# a stage with one of these statuses has been acted on and is never acted on again
+ACTED_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT, SKIPPED, CANCELLED})
+# these count as a relance addressed to the customer (for min_days_between and thank-you)
+RELANCE_STATUSES = frozenset({AWAITING_APPROVAL, QUEUED, SENT})
+# the email went (or is on its way), the letter was made, the task given
+DELIVERED_STATUSES = frozenset({QUEUED, SENT})
+# the statuses the register shows as "last relance"
+LAST_STATUSES = (QUEUED, SENT, FAILED, AWAITING_APPROVAL)
+
+# the stage name of the thank-you email's log (never a stage of a policy)
+THANK_YOU_STAGE = "__thank_you__"
+# the reason code of a stage skipped for want of a recipient
+NO_RECIPIENT = "no_recipient"
+
+# --- Channels of a stage -----------------------------------------------------------------------------
+EMAIL = "Email"
+LETTER = "Letter"
+PHONE = "Phone task"
+EMAIL_AND_LETTER = "Email and Letter"
+CHANNELS = (EMAIL, LETTER, PHONE, EMAIL_AND_LETTER)
+EMAIL_CHANNELS = frozenset({EMAIL, EMAIL_AND_LETTER})
+LETTER_CHANNELS = frozenset({LETTER, EMAIL_AND_LETTER})
+
+# letters: how they are sent and what came back (Relance Log `sending_method`, `acknowledgement`)
+SIMPLE_LETTER = "Simple letter"
+REGISTERED_LETTER = "Registered letter with acknowledgement of receipt"
+HAND_DELIVERY = "Hand delivery"
+SENDING_METHODS = (SIMPLE_LETTER, REGISTERED_LETTER, HAND_DELIVERY)
+RECEIVED = "Received"
+RETURNED = "Returned, not collected"
+ACKNOWLEDGEMENTS = (RECEIVED, RETURNED)
+
+# the print format of the formal notice, shipped with the app
+MISE_EN_DEMEURE = "Mise en demeure"
+# the subject prefix of every email sent in test mode
+TEST_PREFIX = "[TEST] "
+
+# --- Holds (Sales Invoice `relance_hold_reason`) -----------------------------------------------------
+DISPUTE = "Dispute"
+PAYMENT_PROMISE = "Payment Promise"
+CUSTOMER_REPLIED = "Customer Replied"
+OTHER = "Other"
+HOLD_REASONS = (DISPUTE, PAYMENT_PROMISE, CUSTOMER_REPLIED, OTHER)
+HOLD_FIELDS = ("relance_hold", "relance_hold_reason", "relance_hold_until")
+
+# --- Sales Invoice `relance_status` -----------------------------------------------------------------
+STATUS_SCHEDULED = "Scheduled"
+STATUS_SENT = "Sent"
+STATUS_ON_HOLD = "On Hold"
+STATUS_AWAITING_APPROVAL = "Awaiting Approval"
+STATUS_AWAITING_POSTING = "Awaiting Posting"
+STATUS_NO_RECIPIENT = "No Recipient"
+STATUS_PAID = "Paid"
+STATUS_THANKED = "Thanked"
+STATUS_COMPLETED = "Completed"
+STATUS_EXCLUDED = "Excluded"
+# an invoice in one of these is done with: nothing more is planned for it
+CLOSED_STATUSES = (STATUS_PAID, STATUS_THANKED)
+
+# --- Customer and policy ------------------------------------------------------------------------------
+COMPANY = "Company"
+INDIVIDUAL = "Individual"
+TUTOIEMENT = "Tutoiement"
+# interest rate basis of a policy (Dunning Policy `interest_rate_basis`)
+LEGAL_RATE = "Legal rate (ECB + 10 points, by semester)"
+CONTRACTUAL_RATE = "Contractual rate"
+INTEREST_BASES = (LEGAL_RATE, CONTRACTUAL_RATE)
