@@ -35,6 +35,8 @@ from frappe.utils import add_days, cint, escape_html, flt, get_url, getdate, now
 
 from relance_app.common import args
 from relance_app.common.settings import value_or_default
+from relance_app.constants import TEST_PREFIX
+from relance_app.documents.attachments import default_print_format, statement_attachment
 from relance_app.engine import debtor_answers as P
 from relance_app.engine.message import Party, format_date, format_money
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
@@ -886,7 +888,7 @@ def send_confirmation(access, invoice, promised: date, now) -> str | None:
 	subject = render(template.subject, context).strip()
 	body = render(template.response_html if cint(template.use_html) else template.response, context)
 	if conf.test_mode and conf.test_email:
-		recipients, subject = [conf.test_email], S.TEST_PREFIX + subject
+		recipients, subject = [conf.test_email], TEST_PREFIX + subject
 	comm, _queue = S.queue_email(
 		invoices=[invoice.name],
 		customer=access.customer.name,
@@ -927,7 +929,6 @@ def invoice_pdf(token=None, sales_invoice=None):
 @rate_limit(limit=PDF_LIMIT, seconds=LIMIT_WINDOW)
 def statement_pdf(token=None):
 	"""The customer's statement of account for the token's company (the relance attachment's)."""
-	from relance_app.run.units import statement_attachment
 
 	access = require_access(token)
 	candidate = SimpleNamespace(
@@ -944,7 +945,6 @@ def print_settings(access, invoice) -> tuple[str, str | None]:
 	"""The relance's print format and letter head: the stage of the invoice's last relance, else the
 	policy's first stage that attaches the invoice, else the site's default print format."""
 	from relance_app.data.invoices import PolicyResolver, load_policies
-	from relance_app.run.units import default_print_format
 
 	info = PolicyResolver(load_policies()).resolve(
 		access.company.name, access.customer.dunning_policy, access.customer.customer_group

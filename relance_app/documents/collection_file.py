@@ -40,7 +40,9 @@ from frappe.utils import cint, getdate, strip_html, today
 
 from relance_app.channels.letter import RECEIVED, RETURNED, letter_logs
 from relance_app.common import args, cache
+from relance_app.constants import MISE_EN_DEMEURE
 from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
+from relance_app.documents.attachments import default_print_format, statement_attachment
 from relance_app.documents.message_data import message_context
 from relance_app.engine.message import format_date, format_money
 from relance_app.engine.models import (
@@ -393,7 +395,6 @@ def fmoney(amount, currency: str, language: str) -> str:
 
 def invoice_print_format(data: FileData) -> tuple[str, str | None]:
 	"""The print format (and letter head) the relances attach: the latest stage's that names one."""
-	from relance_app.run.units import default_print_format
 
 	if data.policy_doc:
 		for row in sorted(data.policy_doc.stages, key=lambda r: (cint(r.offset_days), r.idx), reverse=True):
@@ -415,7 +416,6 @@ def invoice_parts(data: FileData) -> list[Part]:
 
 def statement_part(data: FileData) -> Part:
 	"""The statement of account a relance attaches (sender.statement_attachment), as of the file."""
-	from relance_app.run.units import statement_attachment
 
 	holder = frappe._dict(
 		facts=frappe._dict(customer=data.customer),
@@ -719,7 +719,6 @@ def letter_file(log) -> bytes | None:
 
 def regenerate_letter(log) -> bytes:
 	"""A letter whose PDF is gone: rendered again as of its relance date."""
-	from relance_app.run.units import MISE_EN_DEMEURE
 
 	print_format = MISE_EN_DEMEURE
 	policy = frappe.db.get_value("Relance Log", log.name, "dunning_policy")

@@ -18,9 +18,11 @@ from frappe import _
 from frappe.utils import cint, get_url, getdate, now_datetime, split_emails, validate_email_address
 
 from relance_app.common import cache
+from relance_app.constants import LETTER_CHANNELS, MISE_EN_DEMEURE, NO_RECIPIENT, TEST_PREFIX
 from relance_app.data.calendar import company_calendar, shift_to_business_day
 from relance_app.data.invoices import THANK_YOU_STAGE, Candidate, load_policies, select_candidates
 from relance_app.data.policies import variants_from_doc
+from relance_app.documents.attachments import default_print_format, invoice_attachment, statement_attachment
 from relance_app.documents.message_data import (
 	customer_info,
 	customer_language,
@@ -37,7 +39,6 @@ from relance_app.engine.models import (
 	CANCELLED,
 	EMAIL_CHANNELS,
 	FAILED,
-	LETTER,
 	PHONE,
 	QUEUED,
 	SENT,
@@ -48,12 +49,6 @@ from relance_app.engine.models import (
 from relance_app.engine.template_choice import pick_template
 from relance_app.pdf import delivery
 from relance_app.run import outbox
-
-LETTER_CHANNELS = (LETTER, "Email and Letter")
-NO_RECIPIENT = "no_recipient"
-MISE_EN_DEMEURE = "Mise en demeure"
-TEST_PREFIX = "[TEST] "
-
 
 # --- entry points -----------------------------------------------------------------------------
 
@@ -432,64 +427,6 @@ def email_parts(
 		"attachments": attachments,
 		"context": context,
 	}
-
-
-def default_print_format() -> str:
-	return cache.memo("default_print_format", _default_print_format)
-
-
-def _default_print_format() -> str:
-	return (
-		frappe.db.get_value(
-			"Property Setter", {"doc_type": "Sales Invoice", "property": "default_print_format"}, "value"
-		)
-		or "Standard"
-	)
-
-
-def invoice_attachment(name: str, print_format: str, language: str, letter_head: str | None = None) -> dict:
-	"""The invoice PDF, rendered when the queue sends (deferred), or now when Print Settings would
-	otherwise send HTML."""
-	if cint(frappe.db.get_single_value("Print Settings", "send_print_as_pdf")):
-		return {
-			"print_format_attachment": 1,
-			"doctype": "Sales Invoice",
-			"name": name,
-			"print_format": print_format,
-			"lang": language,
-			"print_letterhead": True,
-			**({"letterhead": letter_head} if letter_head else {}),
-		}
-	pdf = frappe.get_print("Sales Invoice", name, print_format, as_pdf=True, letterhead=letter_head)
-	return {"fname": f"{name}.pdf", "fcontent": pdf}
-
-
-def statement_attachment(candidate: Candidate, as_of: date, language: str) -> dict:
-	"""The customer's open invoices as a PDF statement."""
-	rows = frappe.get_all(
-		"Sales Invoice",
-		filters={
-			"customer": candidate.facts.customer,
-			"docstatus": 1,
-			"outstanding_amount": (">", 0),
-			"company": candidate.row.company,
-		},
-		fields=["name", "posting_date", "due_date", "grand_total", "outstanding_amount", "currency"],
-		order_by="due_date asc",
-	)
-	html = frappe.render_template(
-		"relance_app/templates/relance_statement.html",
-		{
-			"rows": rows,
-			"customer": candidate.row.customer_name,
-			"company": candidate.row.company,
-			"as_of": as_of,
-			"_": _,
-		},
-	)
-	from frappe.utils.pdf import get_pdf
-
-	return {"fname": f"{_('Statement')}-{candidate.facts.customer}-{as_of}.pdf", "fcontent": get_pdf(html)}
 
 
 def send_email(acting, stage: Stage, policy_doc, as_of: date, run_id: str | None, approved=None) -> str:

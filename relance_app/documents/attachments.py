@@ -1,0 +1,70 @@
+"""What a relance attaches: the invoice PDF (rendered when the queue sends) and the statement of
+account; the print format an invoice is printed with when the stage names none."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import cint
+from frappe.utils.pdf import get_pdf
+
+from relance_app.common import cache
+from relance_app.data.invoices import Candidate
+
+
+def default_print_format() -> str:
+	return cache.memo("default_print_format", _default_print_format)
+
+
+def _default_print_format() -> str:
+	return (
+		frappe.db.get_value(
+			"Property Setter", {"doc_type": "Sales Invoice", "property": "default_print_format"}, "value"
+		)
+		or "Standard"
+	)
+
+
+def invoice_attachment(name: str, print_format: str, language: str, letter_head: str | None = None) -> dict:
+	"""The invoice PDF, rendered when the queue sends (deferred), or now when Print Settings would
+	otherwise send HTML."""
+	if cint(frappe.db.get_single_value("Print Settings", "send_print_as_pdf")):
+		return {
+			"print_format_attachment": 1,
+			"doctype": "Sales Invoice",
+			"name": name,
+			"print_format": print_format,
+			"lang": language,
+			"print_letterhead": True,
+			**({"letterhead": letter_head} if letter_head else {}),
+		}
+	pdf = frappe.get_print("Sales Invoice", name, print_format, as_pdf=True, letterhead=letter_head)
+	return {"fname": f"{name}.pdf", "fcontent": pdf}
+
+
+def statement_attachment(candidate: Candidate, as_of: date, language: str) -> dict:
+	"""The customer's open invoices as a PDF statement."""
+	rows = frappe.get_all(
+		"Sales Invoice",
+		filters={
+			"customer": candidate.facts.customer,
+			"docstatus": 1,
+			"outstanding_amount": (">", 0),
+			"company": candidate.row.company,
+		},
+		fields=["name", "posting_date", "due_date", "grand_total", "outstanding_amount", "currency"],
+		order_by="due_date asc",
+	)
+	html = frappe.render_template(
+		"relance_app/templates/relance_statement.html",
+		{
+			"rows": rows,
+			"customer": candidate.row.customer_name,
+			"company": candidate.row.company,
+			"as_of": as_of,
+			"_": _,
+		},
+	)
+	return {"fname": f"{_('Statement')}-{candidate.facts.customer}-{as_of}.pdf", "fcontent": get_pdf(html)}
