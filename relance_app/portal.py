@@ -11,7 +11,7 @@ Guest methods (names are public): `promise`, `dispute`, `already_paid` (POST, ra
 address), `invoice_pdf`, `statement_pdf` (GET). An answer locks the invoice, checks the rules, then
 writes in the request's transaction: a Relance Log "Answered" (source Debtor Page, time, IP address;
 its unique key makes the same answer posted twice a no-op), the hold through
-`relance_app.api.hold_invoice` (the code of `set_hold` / `record_payment_promise`), and for a promise
+`relance_app.holds.hold_invoice` (the code of `set_hold` / `record_payment_promise`), and for a promise
 the written confirmation by email (shipped Email Template per language), for a dispute or an
 "already paid" a ToDo for the accountant and a received Communication on the invoice to answer
 with Reply. What the debtor typed is stored and shown HTML-escaped.
@@ -40,6 +40,7 @@ from relance_app.documents.attachments import default_print_format, statement_at
 from relance_app.engine import debtor_answers as P
 from relance_app.engine.message import Party, format_date, format_money
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
+from relance_app.holds import hold_invoice
 
 ROUTE = "relance"
 KEY_PURPOSE = b"relance_app debtor page links v1"
@@ -647,10 +648,8 @@ def record_answer(kind: str, token, sales_invoice, values: dict) -> dict:
 
 
 def apply_answer(access, invoice, kind, fields, log, now) -> dict:
-	"""The hold (relance_app.api.hold_invoice, as set_hold does it), then the confirmation email of a
+	"""The hold (relance_app.holds.hold_invoice, as set_hold does it), then the confirmation email of a
 	promise, or the ToDo and the received Communication of a dispute or an "already paid"."""
-	from relance_app.api import hold_invoice
-
 	note = _("(from the debtor page, {0}, IP address {1})").format(
 		frappe.format(now, "Datetime"), request_ip() or "?"
 	)

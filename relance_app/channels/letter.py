@@ -1,25 +1,35 @@
-"""Letters of the letter stages (the formal notice): how each was sent, when it was posted, the
-acknowledgement of receipt and its scan. Entered from the Relance Log or the Sales Invoice; the log
-stays read-only otherwise: this method sets only these fields, after its own permission checks."""
+"""The letter channel (the formal notice): the letter of a stage, made as a PDF attached to the invoice
+with a ToDo to post it; then how it was sent, when it was posted, the acknowledgement of receipt and
+its scan, entered from the Relance Log or the Sales Invoice (relance_app.api.record_letter_delivery).
+The log stays read-only otherwise: only these fields change, after the permission checks."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import getdate, today
+from frappe.utils import get_url, getdate, now_datetime, today
 
-from relance_app.common import args
-from relance_app.engine.models import DELIVERED_STATUSES, LETTER_CHANNELS
+from relance_app.common import args, cache
+from relance_app.constants import (
+	DELIVERED_STATUSES,
+	LETTER_CHANNELS,
+	MISE_EN_DEMEURE,
+	RECEIVED,
+	REGISTERED_LETTER,
+	RETURNED,
+	SENT,
+	SIMPLE_LETTER,
+)
+from relance_app.data.invoices import load_policies, select_candidates
+from relance_app.engine.decide import decide
+from relance_app.engine.models import Stage
+from relance_app.records.invoice_status import refresh_invoice_status
+from relance_app.records.relance_log import insert_log
+from relance_app.records.todos import ensure_todo
 
-SIMPLE = "Simple letter"
-REGISTERED = "Registered letter with acknowledgement of receipt"
-HAND = "Hand delivery"
-SENDING_METHODS = (SIMPLE, REGISTERED, HAND)
-RECEIVED = "Received"
-RETURNED = "Returned, not collected"
-ACKNOWLEDGEMENTS = (RECEIVED, RETURNED)
 LETTER_FIELDS = (
 	"sending_method",
 	"registered_number",
@@ -36,18 +46,7 @@ def refuse(message: str, title: str, exc=frappe.ValidationError):
 	frappe.throw(message, exc, title=title)
 
 
-@frappe.whitelist(methods=["POST"])
-@args.checked(
-	roles=args.ACCOUNTS,
-	relance_log=args.Doc("Relance Log"),
-	sending_method=args.Choice(SENDING_METHODS),
-	registered_number=args.Text(required=False, max_length=40),
-	posting_date=args.Date(required=False, maximum="today"),
-	acknowledgement=args.Choice(ACKNOWLEDGEMENTS, required=False),
-	acknowledgement_date=args.Date(required=False, maximum="today"),
-	scan=args.Text(required=False, max_length=500),
-)
-def record_letter_delivery(
+def record_delivery(
 	relance_log: str,
 	sending_method: str,
 	registered_number=None,
@@ -99,9 +98,9 @@ def check_letter_values(
 			),
 			title,
 		)
-	if number and sending_method != REGISTERED:
+	if number and sending_method != REGISTERED_LETTER:
 		refuse(_("Only a registered letter has a registered-mail number."), title)
-	if sending_method == REGISTERED and posting_date and not number:
+	if sending_method == REGISTERED_LETTER and posting_date and not number:
 		refuse(_("Enter the registered-mail number of the posted registered letter."), title)
 	if posting_date and posting_date < getdate(log.relance_date):
 		refuse(
@@ -111,7 +110,7 @@ def check_letter_values(
 			title,
 		)
 	if acknowledgement:
-		if sending_method == SIMPLE:
+		if sending_method == SIMPLE_LETTER:
 			refuse(_("A simple letter has no acknowledgement of receipt."), title)
 		if not posting_date:
 			refuse(_("Enter the posting date before the acknowledgement of receipt."), title)
@@ -192,10 +191,6 @@ def letter_comment(log) -> str:
 
 def refresh_invoice(sales_invoice: str) -> None:
 	"""The invoice's relance fields follow at once (a posted letter lets the next stage be planned)."""
-	from relance_app.common import cache
-	from relance_app.data.invoices import load_policies, select_candidates
-	from relance_app.engine.decide import decide
-	from relance_app.run.units import refresh_invoice_status
 
 	cache.clear()
 	for candidate in select_candidates(load_policies(), invoice_names=[sales_invoice]):
@@ -225,3 +220,51 @@ def letter_logs(invoices: list[str]) -> list[dict]:
 		],
 		order_by="relance_date asc, creation asc",
 	)
+
+
+def make_letters(
+	acting, stage: Stage, policy_doc, as_of: date, email_sent: bool, approved: dict | None = None
+) -> None:
+	"""Render the letter PDF, attach it to the invoice, and give the accountant a ToDo to post it."""
+	row = policy_doc.get("stages", {"stage_name": stage.stage_name})
+	print_format = (row[0].letter_print_format if row else None) or MISE_EN_DEMEURE
+	for candidate, s in acting:
+		frappe.flags.relance_as_of = as_of
+		try:
+			pdf = frappe.get_print("Sales Invoice", candidate.facts.name, print_format, as_pdf=True)
+		finally:
+			frappe.flags.relance_as_of = None
+		fname = f"{s.stage_name}-{candidate.facts.name}-{as_of}.pdf".replace(" ", "_")
+		file = frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": fname,
+				"attached_to_doctype": "Sales Invoice",
+				"attached_to_name": candidate.facts.name,
+				"is_private": 1,
+				"content": pdf,
+			}
+		)
+		file.flags.ignore_permissions = True
+		file.insert()
+		todo = ensure_todo(
+			candidate,
+			_("Post the letter {0} for {1} (registered letter with acknowledgement of receipt): {2}").format(
+				s.stage_name, candidate.facts.name, get_url(file.file_url)
+			),
+			key=f"letter:{s.stage_name}",
+		)
+		if email_sent:
+			name = candidate.logs[s.stage_name].name
+			frappe.db.set_value("Relance Log", name, "todo", todo, update_modified=False)
+		else:
+			insert_log(
+				candidate,
+				s,
+				as_of,
+				SENT,
+				todo=todo,
+				reason=_("Letter to post: {0}").format(file.file_name),
+				sent_on=now_datetime(),
+				**(approved or {}),
+			)

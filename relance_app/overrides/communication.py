@@ -4,6 +4,9 @@ import frappe
 from frappe import _
 from frappe.utils import cint
 
+from relance_app.constants import CUSTOMER_REPLIED, DELIVERED_STATUSES
+from relance_app.holds import hold_invoice
+
 
 def pause_on_reply(doc, method=None):
 	if doc.sent_or_received != "Received" or doc.communication_type != "Communication":
@@ -14,10 +17,10 @@ def pause_on_reply(doc, method=None):
 	for link in doc.get("timeline_links") or []:
 		if link.link_doctype == "Sales Invoice":
 			invoices.add(link.link_name)
-	for invoice in invoices:
+	for invoice in sorted(invoices):
 		logs = frappe.get_all(
 			"Relance Log",
-			filters={"sales_invoice": invoice, "status": ("in", ["Queued", "Sent"])},
+			filters={"sales_invoice": invoice, "status": ("in", list(DELIVERED_STATUSES))},
 			fields=["dunning_policy"],
 			limit=1,
 		)
@@ -28,12 +31,10 @@ def pause_on_reply(doc, method=None):
 		si = frappe.db.get_value("Sales Invoice", invoice, ["docstatus", "relance_hold"], as_dict=True)
 		if not si or si.docstatus != 1 or si.relance_hold:
 			continue
-		frappe.db.set_value(
-			"Sales Invoice",
+		# the reply came by email or was entered by whoever may add it: the hold follows it
+		hold_invoice(
 			invoice,
-			{"relance_hold": 1, "relance_hold_reason": "Customer Replied", "relance_status": "On Hold"},
-			update_modified=False,
-		)
-		frappe.get_doc("Sales Invoice", invoice).add_comment(
-			"Info", _("Relance paused: the customer replied ({0}). Resume it once handled.").format(doc.name)
+			CUSTOMER_REPLIED,
+			ignore_permissions=True,
+			note=_("(the customer replied: {0}; resume it once handled)").format(doc.name),
 		)

@@ -15,7 +15,8 @@ from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
 from relance_app.pdf import delivery
-from relance_app.run.units import process_units, refresh_invoice_status
+from relance_app.records.invoice_status import refresh_invoice_status
+from relance_app.run.units import process_units
 
 JOB = "relance_app.run.units.process_units"
 

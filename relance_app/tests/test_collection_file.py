@@ -17,7 +17,10 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 
 from relance_app import api
-from relance_app.channels.letter import RECEIVED, REGISTERED, SIMPLE, record_letter_delivery
+from relance_app.api import record_letter_delivery
+from relance_app.constants import RECEIVED
+from relance_app.constants import REGISTERED_LETTER as REGISTERED
+from relance_app.constants import SIMPLE_LETTER as SIMPLE
 from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.documents import collection_file as cf
 from relance_app.documents.message_data import invoice_penalties

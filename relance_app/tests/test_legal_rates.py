@@ -230,7 +230,7 @@ class TestInterestBySemester(FrappeTestCase):
 
 	def test_preview_shows_the_interest_of_each_semester_and_payment(self):
 		# the preview's day (freezegun is not in every bench: the views' own today())
-		with patch("relance_app.analytics.panels.today", return_value=self.AS_OF):
+		with patch("relance_app.run.preview.today", return_value=self.AS_OF):
 			preview = api.preview_next_relance(self.invoice)
 		self.assertEqual(preview["stage"], "Relance 1")
 		p = preview["penalties"]
@@ -265,7 +265,7 @@ class TestInterestBySemester(FrappeTestCase):
 
 	def test_the_relance_log_keeps_the_interest_by_semester(self):
 		from relance_app.data.invoices import load_policies, select_candidates
-		from relance_app.run.units import insert_log
+		from relance_app.records.relance_log import insert_log
 
 		cache.clear()
 		candidate = select_candidates(load_policies(), invoice_names=[self.invoice])[0]

@@ -12,7 +12,8 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, today
 
 from relance_app import api
-from relance_app.run import units as sender
+from relance_app.channels import email as email_channel
+from relance_app.records import invoice_status
 from relance_app.run.daily import run_dunning, sync_email_statuses
 from relance_app.tests.utils import (
 	SMTPCapture,
@@ -367,17 +368,17 @@ class TestExactlyOnce(RelanceRunCase):
 		customer, _address = self.customer()
 		si = make_invoice(customer, add_days(TODAY, -10))
 		frappe.db.commit()  # nosemgrep
-		original = sender.set_invoice_fields
+		original = invoice_status.set_invoice_fields
 
 		def killed(*args, **kwargs):
 			raise SystemExit("worker killed")  # not an Exception: nothing catches it, like a kill
 
-		sender.set_invoice_fields = killed
+		invoice_status.set_invoice_fields = killed
 		try:
 			with self.assertRaises(SystemExit):
 				run([si])
 		finally:
-			sender.set_invoice_fields = original
+			invoice_status.set_invoice_fields = original
 			frappe.db.rollback()  # what the database does when the connection dies
 		self.assertEqual([x for x in logs_of(si.name) if x.stage_name == "Relance 1"], [])
 		self.assertEqual(frappe.db.count("Email Queue", {"reference_name": si.name}), 0)
@@ -393,18 +394,18 @@ class TestExactlyOnce(RelanceRunCase):
 		customer, _ = self.customer()
 		bad = make_invoice(customer, add_days(TODAY, -10))
 		good = make_invoice(customer, add_days(TODAY, -11))
-		original = sender.email_parts
+		original = email_channel.email_parts
 
 		def broken(acting, *args, **kwargs):
 			if acting[0][0].facts.name == bad.name:
 				raise ValueError("template exploded")
 			return original(acting, *args, **kwargs)
 
-		sender.email_parts = broken
+		email_channel.email_parts = broken
 		try:
 			result = run([bad, good])
 		finally:
-			sender.email_parts = original
+			email_channel.email_parts = original
 		self.assertEqual(result["outcomes"].get("failed"), 1)
 		[failed] = [x for x in logs_of(bad.name) if x.stage_name == "Relance 1"]
 		self.assertEqual((failed.status, failed.attempts), ("Failed", 1))
@@ -494,9 +495,9 @@ import os, signal, frappe
 frappe.init(site={frappe.local.site!r}, sites_path=".")
 frappe.connect()
 from relance_app.run import daily as run
-from relance_app.run import units as sender
+from relance_app.records import invoice_status
 # the email is queued and the log written, uncommitted, when the process is killed
-sender.set_invoice_fields = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+invoice_status.set_invoice_fields = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 run.run_dunning(as_of={str(TODAY)!r}, invoice_names=[{si.name!r}], enqueue=False)
 """
 		killed = bench_python(code)

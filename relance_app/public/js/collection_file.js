@@ -240,7 +240,7 @@ relance_app.collection_file.letter_dialog = function (log, after) {
 		primary_action(values) {
 			frappe
 				.call({
-					method: "relance_app.channels.letter.record_letter_delivery",
+					method: "relance_app.api.record_letter_delivery",
 					args: {
 						relance_log: log.name,
 						sending_method: values.sending_method,
