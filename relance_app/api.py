@@ -11,8 +11,8 @@ from relance_app.analytics.panels import customer_panel, invoice_summary
 from relance_app.analytics.timeline import get_timeline as _timeline
 from relance_app.channels import letter
 from relance_app.common import args
+from relance_app.common.debtor_links import get_link, revoke_links
 from relance_app.constants import ACKNOWLEDGEMENTS, PAYMENT_PROMISE, SENDING_METHODS
-from relance_app.portal import get_link, revoke_links
 from relance_app.run.daily import run_dunning as _run
 from relance_app.run.preview import next_unit, preview_next, simulate
 from relance_app.run.units import approve_log, process_units

@@ -65,7 +65,7 @@ additional_timeline_content = {
 # Website
 # -------
 
-# the debtor page of a relance email: relance_app/www/relance.html (relance_app.portal)
+# the debtor page of a relance email: relance_app/www/relance.html (relance_app.debtor_page; guest methods in relance_app.portal)
 website_route_rules = [{"from_route": "/relance/<token>", "to_route": "relance"}]
 
 # Jinja

@@ -235,7 +235,7 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	):
 		logs[r[0]].append(RegisterLog(*r[1:]))
 
-	# the latest answer of the debtor from the debtor page (relance_app.portal), per invoice
+	# the latest answer of the debtor from the debtor page (relance_app.debtor_page), per invoice
 	answers = {}
 	for r in (
 		of_listed_invoices(log, log.sales_invoice)

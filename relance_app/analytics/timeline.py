@@ -107,7 +107,7 @@ def timeline_content(doctype, docname) -> list[dict]:
 
 
 def answer_content(doctype, r) -> dict:
-	"""A debtor's answer from the debtor page (relance_app.portal): what, when, from which address."""
+	"""A debtor's answer from the debtor page (relance_app.debtor_page): what, when, from which address."""
 	content = frappe._("From the debtor page: {0}").format(frappe.utils.escape_html(r.reason or ""))
 	content += " – " + frappe._("{0}, IP address {1}").format(
 		frappe.format(r.answered_at, "Datetime"), frappe.utils.escape_html(r.remote_ip or "?")

@@ -13,6 +13,7 @@ from frappe.query_builder.functions import Max, Sum
 from frappe.utils import add_days, cint, get_url, getdate
 
 from relance_app.common.cache import memo
+from relance_app.common.debtor_links import portal_url
 from relance_app.data.rate_table import rate_table
 from relance_app.engine.decide import effective_due
 from relance_app.engine.message import (
@@ -285,8 +286,6 @@ def message_context(
 
 def debtor_page_url(customer: str, company: str) -> str:
 	"""The `portal_url` of a relance email: a link to the customer's debtor page, issued now."""
-	from relance_app.portal import portal_url
-
 	return portal_url(customer, company)
 
 

@@ -46,7 +46,9 @@ def render(path: str):
 
 
 def run(invoices: int = 200, repeat: int = 7, show_queries: bool = False) -> dict:
-	from relance_app import portal
+	from relance_app.common.debtor_links import link_for
+	from relance_app.constants import ANSWERED
+	from relance_app.debtor_page.access import SOURCE
 	from relance_app.tests.utils import make_customer, make_invoice, unique
 
 	frappe.set_user("Administrator")
@@ -69,9 +71,9 @@ def run(invoices: int = 200, repeat: int = 7, show_queries: bool = False) -> dic
 				"sales_invoice": name,
 				"customer": customer,
 				"company": company,
-				"stage_name": portal.SOURCE,
-				"status": portal.ANSWERED,
-				"source": portal.SOURCE,
+				"stage_name": SOURCE,
+				"status": ANSWERED,
+				"source": SOURCE,
 				"answer": "Payment Promise",
 				"promised_date": add_days(as_of, 10),
 				"answered_at": now_datetime(),
@@ -80,7 +82,7 @@ def run(invoices: int = 200, repeat: int = 7, show_queries: bool = False) -> dic
 			}
 		).insert(ignore_permissions=True)
 	built = time.perf_counter() - started
-	path = portal.link_for(customer, company).split("://", 1)[1].split("/", 1)[1]
+	path = link_for(customer, company).split("://", 1)[1].split("/", 1)[1]
 	frappe.set_user("Guest")
 	try:
 		times = []

@@ -18,11 +18,15 @@ from frappe.utils import add_days, getdate, today
 from frappe.utils import set_request as make_request
 
 from relance_app import api, portal
+from relance_app.common import debtor_links
+from relance_app.debtor_page import access as debtor_access
+from relance_app.debtor_page import answers as debtor_answers
 from relance_app.engine import debtor_answers as P
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
 from relance_app.tests.test_run import RelanceRunCase, run
 from relance_app.tests.test_setup import make_user
 from relance_app.tests.utils import make_invoice, pay, unique
+from relance_app.www import relance as relance_page
 
 TODAY = getdate(today())
 IP = "203.0.113.7"
@@ -146,7 +150,7 @@ class PortalCase(RelanceRunCase):
 	def token(self, customer, issued=None, company=None):
 		company = company or frappe.db.get_value("Sales Invoice", {"customer": customer}, "company")
 		generation = frappe.db.get_value("Customer", customer, "relance_link_version") or 0
-		return P.sign_link(portal._key(), customer, company, issued or int(time.time()), generation)
+		return P.sign_link(debtor_links._key(), customer, company, issued or int(time.time()), generation)
 
 
 class TestLinkAndPage(PortalCase):
@@ -164,7 +168,7 @@ class TestLinkAndPage(PortalCase):
 			self.assertIn("Voir vos factures, payer ou nous répondre", body)
 			url, token = LINK.search(body).groups()
 			self.assertIn("/relance/", url)
-			access = portal.resolve(token)
+			access = debtor_access.resolve(token)
 			self.assertEqual(
 				(access.customer.name, access.company.name),
 				(customer, frappe.db.get_value("Sales Invoice", first, "company")),
@@ -227,7 +231,7 @@ class TestLinkAndPage(PortalCase):
 		)
 		request.db_insert()
 		frappe.local.relance_batch_cache = {}
-		data = portal.page_context(token)
+		data = relance_page.page_context(token)
 		links = {i["name"]: i["pay_link"] for i in data["invoices"]}
 		self.assertEqual(links, {with_request: "https://pay.example/checkout/abc?x=1&y=2", without: ""})
 		self.assertEqual((data["iban"], data["bic"]), ("FR7630006000011234567890189", "AGRIFRPP"))
@@ -242,10 +246,11 @@ class TestLinkAndPage(PortalCase):
 		customer, _address, (invoice, _), _token = self.debtor()
 		link = api.get_portal_link(customer)
 		token = link.rsplit("/relance/", 1)[1]
-		self.assertEqual(portal.resolve(token).customer.name, customer)
+		self.assertEqual(debtor_access.resolve(token).customer.name, customer)
 		company = frappe.db.get_value("Sales Invoice", invoice, "company")
 		self.assertEqual(
-			portal.resolve(api.get_portal_link(customer, company).rsplit("/", 1)[1]).company.name, company
+			debtor_access.resolve(api.get_portal_link(customer, company).rsplit("/", 1)[1]).company.name,
+			company,
 		)
 		clerk = make_user(f"{frappe.scrub(unique('clerk'))}@example.com", ["Accounts User"])
 		outsider = make_user(f"{frappe.scrub(unique('outsider'))}@example.com", ["Blogger"])
@@ -273,8 +278,8 @@ class TestLinkAndPage(PortalCase):
 		self.assertEqual(render_page(still_good)[0], 200)
 		api.revoke_portal_links(customer)  # every link issued before stops working
 		revoked = still_good
-		self.assertIsNone(portal.resolve(revoked))
-		self.assertIsNotNone(portal.resolve(self.token(customer)))  # a link issued after works
+		self.assertIsNone(debtor_access.resolve(revoked))
+		self.assertIsNotNone(debtor_access.resolve(self.token(customer)))  # a link issued after works
 		frappe.db.commit()  # nosemgrep: the answers below are refused before they write anything
 
 		pages = {}
@@ -315,15 +320,15 @@ class TestLinkAndPage(PortalCase):
 	def test_a_disabled_customer_or_a_page_turned_off_opens_nothing(self):
 		customer, _address, (invoice, _), token = self.debtor()
 		frappe.db.set_value("Customer", customer, "disabled", 1)
-		self.assertIsNone(portal.resolve(token))
+		self.assertIsNone(debtor_access.resolve(token))
 		frappe.db.set_value("Customer", customer, "disabled", 0)
-		self.assertIsNotNone(portal.resolve(token))
+		self.assertIsNotNone(debtor_access.resolve(token))
 		frappe.db.set_single_value("Relance Settings", "portal_enabled", 0)
 		frappe.clear_document_cache("Relance Settings", "Relance Settings")
 		try:
-			self.assertIsNone(portal.resolve(token))
+			self.assertIsNone(debtor_access.resolve(token))
 			self.assertEqual(render_page(token)[0], 404)
-			self.assertEqual(portal.portal_url(customer, "x"), "")
+			self.assertEqual(debtor_links.portal_url(customer, "x"), "")
 		finally:
 			frappe.db.set_single_value("Relance Settings", "portal_enabled", 1)
 			frappe.clear_document_cache("Relance Settings", "Relance Settings")
@@ -331,12 +336,12 @@ class TestLinkAndPage(PortalCase):
 
 	def test_an_unexpected_error_shows_the_plain_page_never_a_traceback(self):
 		_customer, _address, (_invoice, _), token = self.debtor()
-		original = portal.page_context
-		portal.page_context = lambda token: 1 / 0
+		original = relance_page.page_context
+		relance_page.page_context = lambda token: 1 / 0
 		try:
 			status, html = render_page(token)
 		finally:
-			portal.page_context = original
+			relance_page.page_context = original
 		self.assertEqual(status, 404)
 		self.assertIn("This link is no longer valid", html)
 		self.assertNotIn("ZeroDivisionError", html)
@@ -582,13 +587,13 @@ class TestAnswers(PortalCase):
 	def test_an_internal_error_reaches_the_debtor_as_a_plain_message(self):
 		_customer, _address, (invoice, _), token = self.debtor()
 		frappe.db.commit()  # nosemgrep: the failure path rolls the request back
-		original = portal.apply_answer
-		portal.apply_answer = lambda *a, **k: 1 / 0
+		original = debtor_answers.apply_answer
+		debtor_answers.apply_answer = lambda *a, **k: 1 / 0
 		try:
 			with as_guest(), self.assertRaises(DebtorAnswerError) as refused:
 				portal.dispute(token=token, sales_invoice=invoice, reason="Other", comment="x")
 		finally:
-			portal.apply_answer = original
+			debtor_answers.apply_answer = original
 		self.assertNotIn("ZeroDivision", str(refused.exception))
 		self.assertEqual(answers(invoice), [])
 
@@ -709,7 +714,7 @@ class TestOverHttp(PortalCase):
 		frappe.cache.delete(key)
 		statuses = []
 		try:
-			for _ in range(portal.ANSWER_LIMIT + 2):
+			for _ in range(debtor_answers.ANSWER_LIMIT + 2):
 				statuses.append(
 					self.post(
 						"dispute", token="abc.def", sales_invoice="X", reason="Other", comment="x"
@@ -717,5 +722,5 @@ class TestOverHttp(PortalCase):
 				)
 		finally:
 			frappe.cache.delete(key)  # other tests on this machine post from the same address
-		self.assertEqual(set(statuses[: portal.ANSWER_LIMIT]), {403})
-		self.assertEqual(statuses[portal.ANSWER_LIMIT :], [429, 429])
+		self.assertEqual(set(statuses[: debtor_answers.ANSWER_LIMIT]), {403})
+		self.assertEqual(statuses[debtor_answers.ANSWER_LIMIT :], [429, 429])

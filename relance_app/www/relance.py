@@ -1,16 +1,16 @@
-"""/relance/<token>: the debtor page (relance_app.portal). Never cached, never in the sitemap; any
+"""/relance/<token>: the debtor page (relance_app.debtor_page.page). Never cached, never in the sitemap; any
 problem with the token, or any unexpected error, shows the same "no longer valid" page."""
 
 import frappe
 from frappe import _
+
+from relance_app.debtor_page.page import invalid_context, page_context
 
 no_cache = 1
 sitemap = 0
 
 
 def get_context(context):
-	from relance_app.portal import invalid_context, page_context
-
 	context.no_cache = 1
 	context.no_breadcrumbs = 1
 	# the page needs none of the website's scripts (its own is inline): no desk paths in a boot

@@ -65,7 +65,7 @@ relance_app.load_customer_panel = function (frm, $wrapper, start) {
 		});
 };
 
-// The debtor page (relance_app.portal): the link of a customer, and revoking every link issued so far
+// The debtor page (relance_app.common.debtor_links): the link of a customer, and revoking every link issued so far
 frappe.ui.form.on("Customer", {
 	refresh(frm) {
 		if (frm.is_new()) return;

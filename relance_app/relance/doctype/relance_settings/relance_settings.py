@@ -72,7 +72,7 @@ class RelanceSettings(Document):
 			)
 
 	def validate_debtor_page(self):
-		"""Bounds of the debtor page settings (relance_app.portal); empty or 0 is the default."""
+		"""Bounds of the debtor page settings (relance_app.debtor_page); empty or 0 is the default."""
 		for fieldname, label, default, low, high in (
 			(
 				"portal_link_validity_days",
