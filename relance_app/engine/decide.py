@@ -125,6 +125,58 @@ def previous_letter(
 	return None
 
 
+def _remaining_stages(policy: Policy, stages: tuple[Stage, ...], done: dict[str, HistoryEntry]):
+	"""Only stages after the last one acted on: stages move forward, never back."""
+	last_acted = -1
+	for i, stage in enumerate(stages):
+		h = done.get(stage.stage_name)
+		if h and (h.status in ACTED_STATUSES or h.attempts >= policy.max_attempts):
+			last_acted = i
+	return stages[last_acted + 1 :]
+
+
+def _next_stage(
+	remaining: tuple[Stage, ...], due: date, as_of: date
+) -> tuple[Stage | None, tuple[Stage, ...]]:
+	"""The first remaining stage to act on, and the pre-due stages passed over on the way (once the
+	invoice is overdue, or when a later pre-due stage is due too). A post-due stage is never skipped."""
+	overdue = as_of > due
+	skipped: list[Stage] = []
+	for i, stage in enumerate(remaining):
+		stage_date = due + timedelta(days=stage.offset_days)
+		if stage.is_pre_due and stage_date <= as_of:
+			later = remaining[i + 1] if i + 1 < len(remaining) else None
+			later_pre_due_due = (
+				later is not None and later.is_pre_due and due + timedelta(days=later.offset_days) <= as_of
+			)
+			if overdue or later_pre_due_due:
+				skipped.append(stage)
+				continue
+		return stage, tuple(skipped)
+	return None, tuple(skipped)
+
+
+def _earliest(
+	policy: Policy,
+	invoice: InvoiceFacts,
+	stage_date: date,
+	letter: HistoryEntry | None,
+	failed: HistoryEntry | None,
+) -> date:
+	"""The first day the stage may go: its date, `min_days_between` after the last relance (and after
+	the posting of the letter before it), the day after a failure."""
+	earliest = stage_date
+	gap = timedelta(days=max(1, policy.min_days_between))
+	last_relance = max((h.date for h in invoice.history if h.status in RELANCE_STATUSES), default=None)
+	if last_relance is not None:
+		earliest = max(earliest, last_relance + gap)
+	if letter is not None:
+		earliest = max(earliest, letter.posted + gap)
+	if failed is not None:
+		earliest = max(earliest, failed.date + timedelta(days=1))
+	return earliest
+
+
 def decide(policy: Policy, invoice: InvoiceFacts, as_of: date, early: bool = False) -> Decision:
 	"""Decide what to do today for this invoice. Pure and deterministic.
 
@@ -150,65 +202,32 @@ def decide(policy: Policy, invoice: InvoiceFacts, as_of: date, early: bool = Fal
 	if any(h.status == AWAITING_APPROVAL for h in done.values()):
 		return Decision(reason=R.AWAITING_APPROVAL, **base)
 
-	# Only stages after the last one acted on: stages move forward, never back.
-	last_acted = -1
-	for i, stage in enumerate(stages):
-		h = done.get(stage.stage_name)
-		if h and (h.status in ACTED_STATUSES or h.attempts >= policy.max_attempts):
-			last_acted = i
-	remaining = stages[last_acted + 1 :]
+	remaining = _remaining_stages(policy, stages, done)
 	if not remaining:
 		return Decision(reason=R.COMPLETED, **base)
-
-	overdue = as_of > due
-	skipped: list[Stage] = []
-	candidate: Stage | None = None
-	for i, stage in enumerate(remaining):
-		stage_date = due + timedelta(days=stage.offset_days)
-		if stage.is_pre_due and stage_date <= as_of:
-			later = remaining[i + 1] if i + 1 < len(remaining) else None
-			later_pre_due_due = (
-				later is not None and later.is_pre_due and due + timedelta(days=later.offset_days) <= as_of
-			)
-			if overdue or later_pre_due_due:
-				skipped.append(stage)
-				continue
-		candidate = stage
-		break
+	candidate, skipped = _next_stage(remaining, due, as_of)
 
 	if candidate is None:
-		return Decision(reason=R.COMPLETED, skipped=tuple(skipped), **base)
+		return Decision(reason=R.COMPLETED, skipped=skipped, **base)
 
 	letter = previous_letter(stages, done, candidate) if policy.wait_for_posting else None
 	if letter is not None and letter.posted is None:
-		return Decision(reason=R.AWAITING_POSTING, skipped=tuple(skipped), next_stage=candidate, **base)
+		return Decision(reason=R.AWAITING_POSTING, skipped=skipped, next_stage=candidate, **base)
 
 	stage_date = due + timedelta(days=candidate.offset_days)
 	if early:
 		stage_date = min(stage_date, as_of)
-	earliest = stage_date
-	last_relance = max(
-		(h.date for h in invoice.history if h.status in RELANCE_STATUSES),
-		default=None,
-	)
-	if last_relance is not None:
-		earliest = max(earliest, last_relance + timedelta(days=max(1, policy.min_days_between)))
-	if letter is not None:
-		earliest = max(earliest, letter.posted + timedelta(days=max(1, policy.min_days_between)))
 	previous = done.get(candidate.stage_name)
 	retry = previous is not None and previous.status == FAILED
-	if retry:
-		earliest = max(earliest, previous.date + timedelta(days=1))
+	earliest = _earliest(policy, invoice, stage_date, letter, previous if retry else None)
 
 	if as_of < earliest:
 		reason = R.NOT_YET if earliest == stage_date else (R.RETRY_LATER if retry else R.TOO_SOON)
-		return Decision(
-			reason=reason, skipped=tuple(skipped), next_date=earliest, next_stage=candidate, **base
-		)
+		return Decision(reason=reason, skipped=skipped, next_date=earliest, next_stage=candidate, **base)
 	return Decision(
 		reason=R.DUE,
 		stage=candidate,
-		skipped=tuple(skipped),
+		skipped=skipped,
 		next_date=as_of,
 		next_stage=candidate,
 		retry=retry,

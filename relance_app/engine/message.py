@@ -354,33 +354,12 @@ def build_context(
 		"tone": tone,
 		"firm": tone == FIRM,
 		"test_mode": bool(test_mode),
-		"stage": {
-			"name": stage.stage_name,
-			"number": _relance_number(stage, stages),
-			"offset_days": stage.offset_days,
-			"is_pre_due": stage.is_pre_due,
-			"channel": stage.channel,
-			"is_formal": stage.create_dunning or stage.requires_approval,
-		},
+		"stage": _stage_dict(stage, stages),
 		"relance_date": format_date(as_of, lang),
 		"relance_date_long": format_date_long(as_of, lang),
 		"relance_date_iso": as_of.isoformat(),
 		# the first (often only) invoice, flat
-		"invoice_number": first["number"],
-		"invoice_date": first["posting_date"],
-		"due_date": first["due_date"],
-		"due_date_long": first["due_date_long"],
-		"days_late": first["days_late"],
-		"days_to_due": first["days_to_due"],
-		"is_overdue": first["is_overdue"],
-		"amount_due": first["amount_due_formatted"],
-		"grand_total": first["grand_total_formatted"],
-		"outstanding": first["outstanding_formatted"],
-		"currency": first_inv.currency,
-		"pay_link": first["pay_link"],
-		"payment_terms": first["payment_terms"],
-		"earlier_relances": first["earlier_relances"],
-		"penalties": first["penalties"],
+		**_first_invoice(first, first_inv.currency),
 		"include_penalties": bool(with_penalties),
 		# all invoices of the message
 		"invoices": rows,
@@ -392,6 +371,46 @@ def build_context(
 		"total_indemnity": format_money(indemnities, rows[0]["penalties"]["indemnity_currency"], lang)
 		if rows[0]["penalties"]
 		else "",
+		**_parties(company, customer),
+		"payment": dict(payment_details or {}),
+		"portal_url": portal_url or "",
+	}
+
+
+def _stage_dict(stage: Stage, stages: Sequence[Stage]) -> dict:
+	return {
+		"name": stage.stage_name,
+		"number": _relance_number(stage, stages),
+		"offset_days": stage.offset_days,
+		"is_pre_due": stage.is_pre_due,
+		"channel": stage.channel,
+		"is_formal": stage.create_dunning or stage.requires_approval,
+	}
+
+
+def _first_invoice(first: dict, currency: str) -> dict:
+	"""The first (often only) invoice's keys at the top of the context."""
+	return {
+		"invoice_number": first["number"],
+		"invoice_date": first["posting_date"],
+		"due_date": first["due_date"],
+		"due_date_long": first["due_date_long"],
+		"days_late": first["days_late"],
+		"days_to_due": first["days_to_due"],
+		"is_overdue": first["is_overdue"],
+		"amount_due": first["amount_due_formatted"],
+		"grand_total": first["grand_total_formatted"],
+		"outstanding": first["outstanding_formatted"],
+		"currency": currency,
+		"pay_link": first["pay_link"],
+		"payment_terms": first["payment_terms"],
+		"earlier_relances": first["earlier_relances"],
+		"penalties": first["penalties"],
+	}
+
+
+def _parties(company: Party, customer: Party) -> dict:
+	return {
 		"company": {
 			"name": company.name,
 			"contact_name": company.contact_name or "",
@@ -406,8 +425,6 @@ def build_context(
 			"email": customer.email or "",
 			**customer.extra,
 		},
-		"payment": dict(payment_details or {}),
-		"portal_url": portal_url or "",
 	}
 
 

@@ -152,7 +152,7 @@ class TestSchedule(RelanceRunCase):
 			frappe.db.commit()  # nosemgrep
 
 	def test_next_relance_date_falls_on_the_companys_next_business_day(self):
-		from relance_app.analytics.panels import preview_next
+		from relance_app.run.preview import preview_next
 
 		customer, _ = self.customer()
 		si = make_invoice(customer, add_days(TODAY, -12))

@@ -76,6 +76,7 @@ def backdated(when: date, names: list[str]):
 	in_test, frappe.flags.in_test = frappe.flags.in_test, False  # tests skip Versions; the site keeps them
 	with (
 		patch("relance_app.api.today", lambda: str(when)),
+		patch("relance_app.holds.today", lambda: str(when)),
 		patch("relance_app.common.args.today", lambda: str(when)),
 		patch("relance_app.channels.letter.today", lambda: str(when)),
 		patch("relance_app.overrides.sales_invoice.today", lambda: str(when)),
