@@ -12,7 +12,13 @@ from relance_app.analytics.timeline import get_timeline as _timeline
 from relance_app.channels import letter
 from relance_app.common import args
 from relance_app.common.debtor_links import get_link, revoke_links
-from relance_app.constants import ACKNOWLEDGEMENTS, PAYMENT_PROMISE, SENDING_METHODS
+from relance_app.constants import (
+	ACKNOWLEDGEMENTS,
+	AWAITING_APPROVAL,
+	CANCELLED,
+	PAYMENT_PROMISE,
+	SENDING_METHODS,
+)
 from relance_app.run.daily import run_dunning as _run
 from relance_app.run.preview import next_unit, preview_next, simulate
 from relance_app.run.units import approve_log, process_units
@@ -108,12 +114,12 @@ def cancel_relances(names, reason=None) -> dict:
 	done = {}
 	for name in names:
 		status = frappe.db.get_value("Relance Log", name, "status")
-		if status == "Awaiting Approval":
+		if status == AWAITING_APPROVAL:
 			frappe.db.set_value(
 				"Relance Log",
 				name,
 				{
-					"status": "Cancelled",
+					"status": CANCELLED,
 					"reason": reason or _("Cancelled by {0}.").format(frappe.session.user),
 				},
 			)

@@ -10,7 +10,15 @@ from frappe import _
 from frappe.utils import add_days, flt, formatdate, getdate, today
 
 from relance_app.analytics.timeline import get_timeline
-from relance_app.constants import CUSTOMER_REPLIED, DISPUTE, PAYMENT_PROMISE
+from relance_app.constants import (
+	CUSTOMER_REPLIED,
+	DISPUTE,
+	PAYMENT_PROMISE,
+	STATUS_AWAITING_APPROVAL,
+	STATUS_AWAITING_POSTING,
+	STATUS_NO_RECIPIENT,
+	STATUS_THANKED,
+)
 from relance_app.documents.message_data import invoice_payments_query
 from relance_app.engine.message import PaymentRecord, payment_behaviour
 
@@ -38,15 +46,15 @@ def status_line(si) -> tuple[str, str]:
 		if si.relance_hold_until and si.relance_hold_reason != PAYMENT_PROMISE:
 			text += " " + _("until {0}").format(_d(si.relance_hold_until))
 		return text, "orange"
-	if si.relance_status == "Thanked":
+	if si.relance_status == STATUS_THANKED:
 		return _("Paid – thank-you sent"), "green"
 	if flt(si.outstanding_amount) <= 0:
 		return _("Paid"), "green"
-	if si.relance_status == "Awaiting Approval":
+	if si.relance_status == STATUS_AWAITING_APPROVAL:
 		return _("{0} awaiting approval").format(si.relance_last_stage), "purple"
-	if si.relance_status == "No Recipient":
+	if si.relance_status == STATUS_NO_RECIPIENT:
 		return _("{0} not sent: no recipient").format(si.relance_last_stage), "red"
-	if si.relance_status == "Awaiting Posting":
+	if si.relance_status == STATUS_AWAITING_POSTING:
 		return _("{0} sent on {1} – next: {2} once the letter's posting date is entered").format(
 			si.relance_last_stage, _d(si.relance_last_date), si.relance_next_stage or "-"
 		), "orange"

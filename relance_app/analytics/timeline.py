@@ -5,6 +5,8 @@ from __future__ import annotations
 import frappe
 from frappe.query_builder import Criterion
 
+from relance_app.constants import ANSWERED
+
 FIELDS = (
 	"name",
 	"sales_invoice",
@@ -83,7 +85,7 @@ def timeline_content(doctype, docname) -> list[dict]:
 		order_by="creation desc",
 		limit=200,
 	):
-		if r.status == "Answered":
+		if r.status == ANSWERED:
 			out.append(answer_content(doctype, r))
 			continue
 		content = frappe._("Relance {0} ({1}): {2}").format(

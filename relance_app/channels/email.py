@@ -16,6 +16,7 @@ from relance_app.constants import (
 	NO_RECIPIENT,
 	QUEUED,
 	SKIPPED,
+	STATUS_NO_RECIPIENT,
 	TEST_PREFIX,
 )
 from relance_app.data.policies import variants_from_doc
@@ -163,7 +164,7 @@ def no_recipient(acting, stage: Stage, as_of: date, why: str, approved: dict | N
 	for candidate, s in acting:
 		insert_log(candidate, s, as_of, SKIPPED, reason=why, reason_code=NO_RECIPIENT, **(approved or {}))
 		set_invoice_fields(
-			candidate.facts.name, status="No Recipient", last_stage=s.stage_name, last_date=as_of
+			candidate.facts.name, status=STATUS_NO_RECIPIENT, last_stage=s.stage_name, last_date=as_of
 		)
 		ensure_todo(
 			candidate,

@@ -11,6 +11,8 @@ from relance_app.channels.email import queue_email, sender_for
 from relance_app.channels.recipients import recipients_for
 from relance_app.constants import (
 	QUEUED,
+	STATUS_PAID,
+	STATUS_THANKED,
 	TEST_PREFIX,
 	THANK_YOU_STAGE,
 )
@@ -39,7 +41,7 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 	stage = Stage(THANK_YOU_STAGE, 0, email_template=policy_doc.thank_you_template)
 	recipients = recipients_for([candidate])
 	if not recipients or not policy_doc.thank_you_template:
-		set_invoice_fields(candidate.facts.name, status="Paid")
+		set_invoice_fields(candidate.facts.name, status=STATUS_PAID)
 		return "nothing"
 	settings = frappe.get_cached_doc("Relance Settings")
 	test_mode = bool(cint(settings.test_mode))
@@ -83,5 +85,5 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 		email_queue=queue,
 		sent_on=now_datetime(),
 	)
-	set_invoice_fields(candidate.facts.name, status="Thanked")
+	set_invoice_fields(candidate.facts.name, status=STATUS_THANKED)
 	return "thank_you"

@@ -12,7 +12,7 @@ from frappe import _
 from frappe.utils import add_days, escape_html, flt, getdate, now_datetime, today
 
 from relance_app.common import args
-from relance_app.constants import ANSWERED, PAYMENT_PROMISE
+from relance_app.constants import ANSWERED, CUSTOMER_REPLIED, DISPUTE, PAYMENT_PROMISE
 from relance_app.data.invoices import PolicyResolver, load_policies
 from relance_app.debtor_page.access import (
 	INVOICE_FIELDS,
@@ -46,7 +46,7 @@ PDF_LIMIT = 120
 LIMIT_WINDOW = 3600
 
 
-HOLD_OF = {P.PROMISE: PAYMENT_PROMISE, P.DISPUTE: "Dispute", P.ALREADY_PAID: "Customer Replied"}
+HOLD_OF = {P.PROMISE: PAYMENT_PROMISE, P.DISPUTE: DISPUTE, P.ALREADY_PAID: CUSTOMER_REPLIED}
 
 
 def _answer(kind: str, token, sales_invoice, values: dict) -> dict:

@@ -10,7 +10,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, getdate, today
 
-from relance_app.constants import ANSWERED, PAYMENT_PROMISE
+from relance_app.constants import ANSWERED, CUSTOMER_REPLIED, DISPUTE, PAYMENT_PROMISE
 from relance_app.debtor_page.access import (
 	INVOICE_FIELDS,
 	invalid_message,
@@ -199,9 +199,9 @@ def invoice_status(r, today_: date, lang: str) -> str:
 	if hold_shown(r, today_):
 		if r.relance_hold_reason == PAYMENT_PROMISE and until:
 			return _("Payment promised for {0}").format(format_date(until, lang))
-		if r.relance_hold_reason == "Dispute":
+		if r.relance_hold_reason == DISPUTE:
 			return _("Disputed: we are looking into it")
-		if r.relance_hold_reason == "Customer Replied":
+		if r.relance_hold_reason == CUSTOMER_REPLIED:
 			return _("We are checking your answer")
 		return _("Reminders paused")
 	late = P.days_late(getdate(r.due_date) if r.due_date else None, today_)

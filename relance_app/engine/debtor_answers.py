@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from relance_app.constants import DISPUTE as HOLD_DISPUTE
+from relance_app.constants import PAYMENT_PROMISE
 from relance_app.engine.message import Party, base_language, format_date, format_date_long, format_money
 
 VERSION = 1
@@ -29,9 +31,10 @@ DAY_SECONDS = 86_400
 B64 = re.compile(r"^[A-Za-z0-9_-]+$")
 SIGNED_PREFIX = b"relance-debtor-page."
 
-# the three answers, as the Relance Log's `answer` stores them
-PROMISE = "Payment Promise"
-DISPUTE = "Dispute"
+# the three answers, as the Relance Log's `answer` stores them (a promise and a dispute are also
+# the hold reasons they set)
+PROMISE = PAYMENT_PROMISE
+DISPUTE = HOLD_DISPUTE
 ALREADY_PAID = "Already Paid"
 ANSWERS = (PROMISE, DISPUTE, ALREADY_PAID)
 DISPUTE_REASONS = ("Not received", "Wrong amount", "Goods or service", "Other")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from relance_app.constants import LETTER_CHANNELS, PAYMENT_PROMISE
 from relance_app.engine import reasons as R
 
 # Ageing buckets of days late: (key, first day, last day); None = unbounded
@@ -28,7 +29,7 @@ BUCKET_KEYS = tuple(b[0] for b in BUCKETS)
 EXCLUDED = "Excluded"
 PAID = "Paid"
 ON_HOLD = "On Hold"
-PROMISE = "Payment Promise"
+PROMISE = PAYMENT_PROMISE
 AWAITING_APPROVAL = "Awaiting Approval"
 DUNNING_CREATED = "ERPNext Dunning Created"
 FORMAL_NOTICE = "Formal Notice Sent"
@@ -48,7 +49,7 @@ PROCEDURES = (
 	NO_POLICY,
 )
 
-FORMAL_CHANNELS = ("Letter", "Email and Letter")
+FORMAL_CHANNELS = LETTER_CHANNELS
 
 
 def days_late(due: date | None, as_of: date) -> int:
@@ -96,7 +97,7 @@ def procedure(s: InvoiceState) -> str:
 	if s.excluded:
 		return EXCLUDED
 	if s.hold_active:
-		return PROMISE if s.hold_reason == "Payment Promise" else ON_HOLD
+		return PROMISE if s.hold_reason == PAYMENT_PROMISE else ON_HOLD
 	if s.awaiting_approval:
 		return AWAITING_APPROVAL
 	if s.dunning_created:

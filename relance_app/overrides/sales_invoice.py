@@ -4,9 +4,8 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
+from relance_app.constants import PAYMENT_PROMISE
 from relance_app.exceptions import InvalidHoldError
-
-PAYMENT_PROMISE = "Payment Promise"
 
 
 def validate_relance_fields(doc, method=None):

@@ -11,7 +11,16 @@ from frappe.utils import getdate
 
 from relance_app.constants import (
 	SENT,
+	STATUS_AWAITING_APPROVAL,
 	STATUS_AWAITING_POSTING,
+	STATUS_COMPLETED,
+	STATUS_EXCLUDED,
+	STATUS_NO_RECIPIENT,
+	STATUS_ON_HOLD,
+	STATUS_PAID,
+	STATUS_SCHEDULED,
+	STATUS_SENT,
+	STATUS_THANKED,
 )
 from relance_app.data.calendar import company_calendar, shift_to_business_day
 from relance_app.data.invoices import Candidate
@@ -46,12 +55,12 @@ def set_invoice_fields(
 
 
 STATUS_OF_REASON = {
-	R.PAID: "Paid",
-	R.ON_HOLD: "On Hold",
-	R.EXCLUDED: "Excluded",
-	R.COMPLETED: "Completed",
-	R.AWAITING_APPROVAL: "Awaiting Approval",
-	R.CUSTOMER_DISABLED: "Excluded",
+	R.PAID: STATUS_PAID,
+	R.ON_HOLD: STATUS_ON_HOLD,
+	R.EXCLUDED: STATUS_EXCLUDED,
+	R.COMPLETED: STATUS_COMPLETED,
+	R.AWAITING_APPROVAL: STATUS_AWAITING_APPROVAL,
+	R.CUSTOMER_DISABLED: STATUS_EXCLUDED,
 	R.AWAITING_POSTING: STATUS_AWAITING_POSTING,
 }
 
@@ -60,17 +69,17 @@ def refresh_invoice_status(candidate: Candidate, decision, as_of: date) -> None:
 	"""Keep the invoice's relance fields (list view, filters) in step with the decision."""
 	row = candidate.row
 	status = STATUS_OF_REASON.get(decision.reason)
-	if decision.reason == R.PAID and row.relance_status == "Thanked":
-		status = "Thanked"
+	if decision.reason == R.PAID and row.relance_status == STATUS_THANKED:
+		status = STATUS_THANKED
 	next_stage = decision.next_stage.stage_name if decision.next_stage else None
 	next_date = shift_to_business_day(row.company, decision.next_date) if next_stage else None
-	if status in ("Paid", "Completed", "Excluded") or status == "Thanked":
+	if status in (STATUS_PAID, STATUS_COMPLETED, STATUS_EXCLUDED, STATUS_THANKED):
 		next_stage, next_date = None, None
 	current_status = row.relance_status
 	if status is None:
-		status = current_status if current_status in ("Sent", "No Recipient") else "Scheduled"
+		status = current_status if current_status in (STATUS_SENT, STATUS_NO_RECIPIENT) else STATUS_SCHEDULED
 		if current_status == STATUS_AWAITING_POSTING:  # the letter's posting date was entered
-			status = "Sent"
+			status = STATUS_SENT
 	changed = (
 		status != current_status
 		or (next_stage or None) != (row.relance_next_stage or None)
@@ -83,7 +92,7 @@ def refresh_invoice_status(candidate: Candidate, decision, as_of: date) -> None:
 		)
 
 
-def update_next(candidate: Candidate, stage: Stage, as_of: date, status: str = "Sent") -> None:
+def update_next(candidate: Candidate, stage: Stage, as_of: date, status: str = STATUS_SENT) -> None:
 	"""After a stage is acted on, one update of the invoice's relance fields: status, last stage and
 	when and which stage comes next (for the form, the list and its filters)."""
 	facts = candidate.facts

@@ -22,7 +22,7 @@ from relance_app.channels.letter import make_letters
 from relance_app.channels.phone import phone_task
 from relance_app.channels.thank_you import send_thank_you
 from relance_app.common import cache
-from relance_app.constants import LETTER_CHANNELS, NO_RECIPIENT
+from relance_app.constants import LETTER_CHANNELS, NO_RECIPIENT, STATUS_AWAITING_APPROVAL, STATUS_SENT
 from relance_app.data.invoices import Candidate, load_policies, select_candidates
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
@@ -98,7 +98,10 @@ def process_unit(unit: dict, as_of: date, run_id: str | None = None) -> str:
 				candidate, s, as_of, AWAITING_APPROVAL, reason=_("Waiting for the accountant's approval.")
 			)
 			set_invoice_fields(
-				candidate.facts.name, status="Awaiting Approval", last_stage=s.stage_name, last_date=as_of
+				candidate.facts.name,
+				status=STATUS_AWAITING_APPROVAL,
+				last_stage=s.stage_name,
+				last_date=as_of,
 			)
 		return "awaiting_approval"
 	return act(acting, policy_doc, as_of, run_id)
@@ -128,7 +131,7 @@ def act(acting, policy_doc, as_of: date, run_id: str | None = None, approved: di
 		for candidate, s in acting:
 			if s.create_dunning:
 				create_dunning(candidate, s, policy_doc, as_of)
-			update_next(candidate, s, as_of, status="Sent")
+			update_next(candidate, s, as_of, status=STATUS_SENT)
 	return outcome
 
 
