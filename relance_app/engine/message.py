@@ -15,13 +15,17 @@ from decimal import Decimal
 from relance_app.engine.models import (
 	LEGAL_RATE,
 	RELANCE_STATUSES,
+	SENT,
 	ZERO,
 	HistoryEntry,
 	InterestLine,
+	Payment,
 	Penalties,
+	Policy,
+	SemesterRate,
 	Stage,
 )
-from relance_app.engine.penalties import currency_precision, round_money
+from relance_app.engine.penalties import RateTable, compute_penalties, currency_precision, round_money
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥", "CAD": "$ CA"}
 NBSP = "\u00a0"
@@ -430,9 +434,6 @@ def _parties(company: Party, customer: Party) -> dict:
 
 def sample_context(language: str = "fr", stage: Stage | None = None, stages: Sequence[Stage] = ()) -> dict:
 	"""A full context on made-up data, used to check templates when a policy is saved."""
-	from relance_app.engine.models import SENT, Payment, Policy, SemesterRate
-	from relance_app.engine.penalties import RateTable, compute_penalties
-
 	stage = stage or Stage("Relance 1", 5, include_penalties=True)
 	stages = tuple(stages) or (stage,)
 	as_of = date(2026, 3, 20)

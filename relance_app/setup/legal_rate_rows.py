@@ -17,6 +17,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from relance_app.engine.models import SemesterRate
+from relance_app.engine.penalties import RateTable
+
 ECB_HISTORY = (
 	"Taux refi de la BCE par date de valeur (10/09/2014 0,05 % ; 10/03/2016 0,00 % ; 27/07/2022 0,50 % ; "
 	"14/09/2022 1,25 % ; 02/11/2022 2,00 % ; 21/12/2022 2,50 % ; 08/02/2023 3,00 % ; 22/03/2023 3,50 % ; "
@@ -90,9 +93,6 @@ LEGAL_RATES: tuple[dict, ...] = (
 
 def shipped_rate_table():
 	"""The shipped rates as the engine's RateTable (for scripts and tests without a site)."""
-	from relance_app.engine.models import SemesterRate
-	from relance_app.engine.penalties import RateTable
-
 	return RateTable(
 		SemesterRate(r["semester_start"], r["ecb_rate"], r["legal_interest_rate"]) for r in LEGAL_RATES
 	)

@@ -7,8 +7,10 @@ from frappe.model.document import Document
 from frappe.utils import cint, flt
 
 from relance_app.data.policies import policy_from_doc, stage_from_row
+from relance_app.data.rate_table import legal_floor
 from relance_app.documents.rendering import check_template
 from relance_app.engine.message import sample_context
+from relance_app.engine.models import CONTRACTUAL_RATE
 from relance_app.engine.penalties import to_decimal
 from relance_app.engine.validation import validate_policy
 from relance_app.exceptions import InvalidPolicyError
@@ -39,8 +41,6 @@ class DunningPolicy(Document):
 	def validate_interest_rate(self):
 		"""A contractual rate may not be below three times the taux de l'intérêt légal in force for the
 		current semester (Code de commerce L441-10)."""
-		from relance_app.data.rate_table import legal_floor
-		from relance_app.engine.models import CONTRACTUAL_RATE
 
 		if self.interest_rate_basis != CONTRACTUAL_RATE:
 			return

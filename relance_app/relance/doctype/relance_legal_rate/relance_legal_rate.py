@@ -10,6 +10,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt, getdate
 
+from relance_app.data.rate_table import close_reminders
 from relance_app.engine.penalties import FLOOR_MULTIPLIER, LEGAL_MARGIN, is_semester_start
 from relance_app.exceptions import InvalidLegalRateError
 
@@ -52,6 +53,5 @@ class RelanceLegalRate(Document):
 		self.contractual_floor = flt(flt(self.legal_interest_rate) * float(FLOOR_MULTIPLIER), 6)
 
 	def on_update(self):
-		from relance_app.data.rate_table import close_reminders
 
 		close_reminders(self.name)

@@ -8,6 +8,7 @@ from frappe.utils import cint
 
 from relance_app.common.settings import field_default
 from relance_app.exceptions import RelanceSettingsError
+from relance_app.pdf.chromium import find_executable
 
 
 class RelanceSettings(Document):
@@ -50,7 +51,6 @@ class RelanceSettings(Document):
 	def validate_pdf_engine(self):
 		"""Chromium chosen where this server has none: said now, not found in the logs later (the
 		emails would still go out, rendered by wkhtmltopdf)."""
-		from relance_app.pdf.chromium import find_executable
 
 		if self.pdf_engine != "Chromium" or not self.has_value_changed("pdf_engine"):
 			return
