@@ -78,6 +78,7 @@ def backdated(when: date, names: list[str]):
 		patch("relance_app.api.today", lambda: str(when)),
 		patch("relance_app.common.args.today", lambda: str(when)),
 		patch("relance_app.channels.letter.today", lambda: str(when)),
+		patch("relance_app.holds.today", lambda: str(when)),
 		patch("relance_app.overrides.sales_invoice.today", lambda: str(when)),
 	):
 		try:
