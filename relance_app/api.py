@@ -10,12 +10,16 @@ from relance_app import holds
 from relance_app.analytics.panels import customer_panel, invoice_summary
 from relance_app.analytics.timeline import get_timeline as _timeline
 from relance_app.channels import letter
+from relance_app.collection_file import access as collection_access
+from relance_app.collection_file import building as collection_file
 from relance_app.common import args
 from relance_app.common.debtor_links import get_link, revoke_links
 from relance_app.constants import (
 	ACKNOWLEDGEMENTS,
 	AWAITING_APPROVAL,
 	CANCELLED,
+	COLLECTION_OUTPUTS,
+	COLLECTION_PDF,
 	PAYMENT_PROMISE,
 	SENDING_METHODS,
 )
@@ -233,3 +237,41 @@ def record_letter_delivery(
 		acknowledgement_date,
 		scan,
 	)
+
+
+# --- the collection file (dossier de recouvrement): relance_app/collection_file/ ---------------------
+# Accounts roles, as the Relance Logs it shows; then the company, the customer and every invoice read.
+
+
+@frappe.whitelist(methods=["POST"])
+@args.checked(
+	roles=args.ACCOUNTS,
+	sales_invoice=args.Doc("Sales Invoice"),
+	output=args.Choice(COLLECTION_OUTPUTS, required=False, default=COLLECTION_PDF),
+	as_of=args.Date(required=False, maximum="today"),
+)
+def make_for_invoice(sales_invoice: str, output: str = COLLECTION_PDF, as_of=None) -> dict:
+	"""The collection file of one overdue invoice, attached to it (private): a PDF, or a ZIP of its
+	parts; built by a background job beyond ten invoices."""
+	return collection_file.for_invoice(sales_invoice, output, as_of)
+
+
+@frappe.whitelist(methods=["POST"])
+@args.checked(
+	roles=args.ACCOUNTS,
+	customer=args.Doc("Customer"),
+	company=args.Doc("Company", required=False),
+	output=args.Choice(COLLECTION_OUTPUTS, required=False, default=COLLECTION_PDF),
+	as_of=args.Date(required=False, maximum="today"),
+)
+def make_for_customer(customer: str, company=None, output: str = COLLECTION_PDF, as_of=None) -> dict:
+	"""The collection file of every overdue invoice of a customer with one company (required when it
+	owes several), attached to the customer (private)."""
+	return collection_file.for_customer(customer, company, output, as_of)
+
+
+@frappe.whitelist()
+@args.checked(roles=args.ACCOUNTS, customer=args.Doc("Customer"))
+def customer_companies(customer: str) -> list[str]:
+	"""The companies the user may see with an overdue invoice of this customer (for the dialog)."""
+	return collection_access.visible_companies(customer, getdate(today()))

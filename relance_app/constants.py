@@ -83,3 +83,9 @@ TUTOIEMENT = "Tutoiement"
 LEGAL_RATE = "Legal rate (ECB + 10 points, by semester)"
 CONTRACTUAL_RATE = "Contractual rate"
 INTEREST_BASES = (LEGAL_RATE, CONTRACTUAL_RATE)
+
+# --- Collection file (dossier de recouvrement) ---------------------------------------------------------
+# what the file is delivered as: one merged PDF, or a ZIP of the separate PDFs
+COLLECTION_PDF = "PDF"
+COLLECTION_ZIP = "ZIP"
+COLLECTION_OUTPUTS = (COLLECTION_PDF, COLLECTION_ZIP)

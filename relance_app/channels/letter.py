@@ -24,6 +24,7 @@ from relance_app.constants import (
 	SIMPLE_LETTER,
 )
 from relance_app.data.invoices import load_policies, select_candidates
+from relance_app.documents.letter_print import letter_pdf
 from relance_app.engine.decide import decide
 from relance_app.engine.models import Stage
 from relance_app.records.invoice_status import refresh_invoice_status
@@ -229,11 +230,7 @@ def make_letters(
 	row = policy_doc.get("stages", {"stage_name": stage.stage_name})
 	print_format = (row[0].letter_print_format if row else None) or MISE_EN_DEMEURE
 	for candidate, s in acting:
-		frappe.flags.relance_as_of = as_of
-		try:
-			pdf = frappe.get_print("Sales Invoice", candidate.facts.name, print_format, as_pdf=True)
-		finally:
-			frappe.flags.relance_as_of = None
+		pdf = letter_pdf(candidate.facts.name, print_format, as_of)
 		fname = f"{s.stage_name}-{candidate.facts.name}-{as_of}.pdf".replace(" ", "_")
 		file = frappe.get_doc(
 			{

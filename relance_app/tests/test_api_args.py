@@ -131,7 +131,9 @@ def bad(spec) -> st.SearchStrategy:
 			JUNK,
 		)
 	if kind == "choice":
-		return st.one_of(missing, st.text(max_size=40).filter(lambda s: s not in spec.options), JUNK)
+		# a blank is `missing` (an optional choice left blank takes its default), as for dates and texts
+		other = st.text(max_size=40).filter(lambda s: s.strip() and s not in spec.options)
+		return st.one_of(missing, other, JUNK)
 	if kind == "text":
 		return st.one_of(
 			missing,

@@ -18,11 +18,11 @@ from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 
 from relance_app import api
 from relance_app.api import record_letter_delivery
+from relance_app.collection_file.building import file_language
 from relance_app.constants import RECEIVED
 from relance_app.constants import REGISTERED_LETTER as REGISTERED
 from relance_app.constants import SIMPLE_LETTER as SIMPLE
 from relance_app.data.invoices import load_policies, select_candidates
-from relance_app.documents import collection_file as cf
 from relance_app.documents.message_data import invoice_penalties
 from relance_app.engine.message import format_date, format_money
 from relance_app.run import units as sender
@@ -79,6 +79,7 @@ def backdated(when: date, names: list[str]):
 		patch("relance_app.holds.today", lambda: str(when)),
 		patch("relance_app.common.args.today", lambda: str(when)),
 		patch("relance_app.channels.letter.today", lambda: str(when)),
+		patch("relance_app.holds.today", lambda: str(when)),
 		patch("relance_app.overrides.sales_invoice.today", lambda: str(when)),
 	):
 		try:
@@ -191,7 +192,7 @@ class TestCollectionFile(RelanceRunCase):
 			api.release_hold(si)
 		frappe.db.commit()  # nosemgrep
 
-		cls.result = cf.make_for_invoice(si)
+		cls.result = api.make_for_invoice(si)
 		cls.pdf = file_content(cls.result)
 		cls.pages = pages_text(cls.pdf)
 		frappe.db.commit()  # nosemgrep
@@ -436,7 +437,7 @@ class TestCollectionFile(RelanceRunCase):
 		)
 
 	def test_the_zip_holds_the_same_documents(self):
-		result = cf.make_for_invoice(self.si.name, output="ZIP")
+		result = api.make_for_invoice(self.si.name, output="ZIP")
 		self.assertTrue(result["file_name"].endswith(".zip"))
 		with zipfile.ZipFile(io.BytesIO(file_content(result))) as z:
 			names = sorted(z.namelist())
@@ -453,11 +454,11 @@ class TestCollectionFile(RelanceRunCase):
 	def test_language_follows_the_customer_when_templates_exist_else_french(self):
 		english = make_customer(unique("Client EN"), None, language="en")
 		german = make_customer(unique("Kunde DE"), None, language="de")
-		self.assertEqual(cf.file_language(english), "en")
-		self.assertEqual(cf.file_language(german), "fr")
-		self.assertEqual(cf.file_language(self.customer), "fr")
+		self.assertEqual(file_language(english), "en")
+		self.assertEqual(file_language(german), "fr")
+		self.assertEqual(file_language(self.customer), "fr")
 		si = make_invoice(english, add_days(TODAY, -20), amount=250)
-		result = cf.make_for_customer(english)
+		result = api.make_for_customer(english)
 		self.assertEqual(result["language"], "en")
 		text = "\n".join(pages_text(file_content(result)))
 		for label in (
@@ -478,9 +479,9 @@ class TestCollectionFile(RelanceRunCase):
 		user = make_user(f"{frappe.scrub(unique('noaccess'))}@example.com", ["Blogger"])
 		with self.set_user(user):
 			with self.assertRaises(frappe.PermissionError):
-				cf.make_for_invoice(self.si.name)
+				api.make_for_invoice(self.si.name)
 			with self.assertRaises(frappe.PermissionError):
-				cf.make_for_customer(self.customer)
+				api.make_for_customer(self.customer)
 
 	def test_a_user_restricted_to_another_company_is_refused(self):
 		other = second_company()
@@ -499,18 +500,18 @@ class TestCollectionFile(RelanceRunCase):
 		with self.set_user(user):
 			self.assertFalse(frappe.has_permission("Sales Invoice", "read", doc=self.si.name))
 			with self.assertRaises(frappe.PermissionError):
-				cf.make_for_invoice(self.si.name)
+				api.make_for_invoice(self.si.name)
 			with self.assertRaises(frappe.PermissionError):
-				cf.make_for_customer(self.customer, company=company())
-			self.assertEqual(cf.customer_companies(self.customer), [])
+				api.make_for_customer(self.customer, company=company())
+			self.assertEqual(api.customer_companies(self.customer), [])
 		after = frappe.db.count("File", {"attached_to_name": ("in", [self.si.name, self.customer])})
 		self.assertEqual(before, after)
 
 	def test_an_accounts_user_of_the_company_may_build_it(self):
 		user = make_user(f"{frappe.scrub(unique('compta'))}@example.com", ["Accounts User"])
 		with self.set_user(user):
-			self.assertEqual(cf.customer_companies(self.customer), [company()])
-			result = cf.make_for_customer(self.customer, output="ZIP")
+			self.assertEqual(api.customer_companies(self.customer), [company()])
+			result = api.make_for_customer(self.customer, output="ZIP")
 		self.assertEqual(frappe.db.get_value("File", result["file"], "attached_to_doctype"), "Customer")
 		self.assertEqual(frappe.db.get_value("File", result["file"], "owner"), user)
 

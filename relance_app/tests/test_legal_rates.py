@@ -15,7 +15,7 @@ from frappe.utils import getdate
 from relance_app import api
 from relance_app.common import cache
 from relance_app.data.rate_table import legal_floor, remind_missing_rates, semesters_to_remind
-from relance_app.documents.letter_print import relance_letter_context
+from relance_app.documents.letter_print import letter_html, relance_letter_context
 from relance_app.engine.models import CONTRACTUAL_RATE, LEGAL_RATE
 from relance_app.exceptions import InvalidLegalRateError, InvalidPolicyError
 from relance_app.setup.legal_rate_rows import LEGAL_RATES, create_legal_rates
@@ -242,12 +242,8 @@ class TestInterestBySemester(FrappeTestCase):
 			self.assertIn(text, body)
 
 	def test_letter_lists_every_period(self):
-		frappe.flags.relance_as_of = self.AS_OF
-		try:
-			ctx = relance_letter_context(self.invoice)
-			html = frappe.get_print("Sales Invoice", self.invoice, print_format="Mise en demeure")
-		finally:
-			frappe.flags.relance_as_of = None
+		ctx = relance_letter_context(self.invoice, as_of=self.AS_OF)
+		html = letter_html(self.invoice, "Mise en demeure", self.AS_OF)
 		lines = ctx["penalties"]["lines"]
 		self.assertEqual(
 			[(x["days"], x["rate_formatted"], x["amount_formatted"]) for x in lines],

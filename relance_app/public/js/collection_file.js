@@ -44,7 +44,9 @@ relance_app.collection_file.output_field = {
 
 relance_app.collection_file.setup_invoice = function (frm) {
 	const group = __("Relance");
+	// the file shows the Relance Logs: Accounts roles only, as the methods check
 	if (frm.doc.docstatus !== 1 || frm.doc.is_return) return;
+	if (!frappe.user.has_role(relance_app.collection_file.ACCOUNTS)) return;
 	frm.add_custom_button(
 		__("Collection File"),
 		() => {
@@ -64,7 +66,7 @@ relance_app.collection_file.setup_invoice = function (frm) {
 					d.hide();
 					frappe
 						.call({
-							method: "relance_app.documents.collection_file.make_for_invoice",
+							method: "relance_app.api.make_for_invoice",
 							args: { sales_invoice: frm.doc.name, output: values.output },
 							freeze: true,
 							freeze_message: __("Building the collection file…"),
@@ -76,7 +78,6 @@ relance_app.collection_file.setup_invoice = function (frm) {
 		},
 		group
 	);
-	if (!frappe.user.has_role(relance_app.collection_file.ACCOUNTS)) return;
 	frappe.db
 		.get_list("Relance Log", {
 			filters: {
@@ -132,12 +133,12 @@ relance_app.collection_file.setup_invoice = function (frm) {
 };
 
 relance_app.collection_file.setup_customer = function (frm) {
-	if (frm.is_new()) return;
+	if (frm.is_new() || !frappe.user.has_role(relance_app.collection_file.ACCOUNTS)) return;
 	frm.add_custom_button(
 		__("Collection File"),
 		() => {
 			frappe
-				.call("relance_app.documents.collection_file.customer_companies", { customer: frm.doc.name })
+				.call("relance_app.api.customer_companies", { customer: frm.doc.name })
 				.then((r) => {
 					const companies = r.message || [];
 					if (!companies.length) {
@@ -168,7 +169,7 @@ relance_app.collection_file.setup_customer = function (frm) {
 							d.hide();
 							frappe
 								.call({
-									method: "relance_app.documents.collection_file.make_for_customer",
+									method: "relance_app.api.make_for_customer",
 									args: { customer: frm.doc.name, company: values.company, output: values.output },
 									freeze: true,
 									freeze_message: __("Building the collection file…"),
