@@ -95,19 +95,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 		],
 		order_by="idx asc",
 	):
-		stages[s.parent].append(
-			Stage(
-				stage_name=(s.stage_name or "").strip(),
-				offset_days=cint(s.offset_days),
-				channel=s.channel or "Email",
-				email_template=s.email_template,
-				print_format=s.print_format,
-				requires_approval=bool(s.requires_approval),
-				include_penalties=bool(s.include_penalties),
-				create_dunning=bool(s.create_dunning),
-				idx=cint(s.idx),
-			)
-		)
+		stages[s.parent].append(_stage(s))
 	out = {}
 	for r in rows:
 		policy = Policy(
@@ -134,6 +122,20 @@ def load_policies() -> dict[str, PolicyInfo]:
 			stages_by_name={s.stage_name: s for s in policy.stages},
 		)
 	return out
+
+
+def _stage(s) -> Stage:
+	return Stage(
+		stage_name=(s.stage_name or "").strip(),
+		offset_days=cint(s.offset_days),
+		channel=s.channel or "Email",
+		email_template=s.email_template,
+		print_format=s.print_format,
+		requires_approval=bool(s.requires_approval),
+		include_penalties=bool(s.include_penalties),
+		create_dunning=bool(s.create_dunning),
+		idx=cint(s.idx),
+	)
 
 
 class PolicyResolver:
