@@ -7,6 +7,7 @@ from frappe import _
 from frappe.utils import getdate, today
 
 from relance_app import holds
+from relance_app.analytics import cards
 from relance_app.analytics.panels import customer_panel, invoice_summary
 from relance_app.analytics.timeline import get_timeline as _timeline
 from relance_app.channels import letter
@@ -76,6 +77,7 @@ def record_payment_promise(sales_invoice: str, promised_date) -> dict:
 
 @frappe.whitelist()
 @args.checked(
+	reads=("Relance Log",),
 	customer=args.Doc("Customer", required=False),
 	sales_invoice=args.Doc("Sales Invoice", required=False),
 	start=args.Int(maximum=10**7),
@@ -143,6 +145,7 @@ def get_invoice_relance(sales_invoice: str) -> dict:
 
 @frappe.whitelist()
 @args.checked(
+	reads=("Sales Invoice", "Relance Log"),
 	customer=args.Doc("Customer"),
 	start=args.Int(maximum=10**7),
 	page_length=args.Int(minimum=1, maximum=PAGE_MAX),
@@ -275,3 +278,52 @@ def make_for_customer(customer: str, company=None, output: str = COLLECTION_PDF,
 def customer_companies(customer: str) -> list[str]:
 	"""The companies the user may see with an overdue invoice of this customer (for the dialog)."""
 	return collection_access.visible_companies(customer, getdate(today()))
+
+
+# --- the workspace's number cards and chart source (the figures: relance_app.analytics.cards) ----------
+CARD_FILTERS = 2000
+
+
+@frappe.whitelist()
+@args.checked(reads=("Sales Invoice",), filters=args.Text(max_length=CARD_FILTERS))
+def total_overdue(filters=None) -> dict:
+	"""Number card "Total Overdue": what the invoices the user may read still owe past their due date."""
+	return cards.total_overdue(filters)
+
+
+@frappe.whitelist()
+@args.checked(reads=("Sales Invoice",), filters=args.Text(max_length=CARD_FILTERS))
+def on_hold(filters=None) -> dict:
+	"""Number card "On Hold": the open invoices the user may read whose relance is held."""
+	return cards.on_hold(filters)
+
+
+@frappe.whitelist()
+@args.checked(
+	reads=("Relance Log",),
+	chart_name=args.Text(max_length=140),
+	chart=args.Text(max_length=CARD_FILTERS),
+	no_cache=args.Bool(),
+	refresh=args.Bool(),
+	filters=args.Text(max_length=CARD_FILTERS),
+	from_date=args.Date(required=False),
+	to_date=args.Date(required=False),
+	timespan=args.Choice(cards.TIMESPANS, required=False),
+	time_interval=args.Choice(cards.TIME_INTERVALS, required=False),
+	heatmap_year=args.Int(minimum=1900, maximum=2200),
+)
+def relances_by_stage(
+	chart_name=None,
+	chart=None,
+	no_cache=None,
+	refresh=None,
+	filters=None,
+	from_date=None,
+	to_date=None,
+	timespan=None,
+	time_interval=None,
+	heatmap_year=None,
+) -> dict:
+	"""Chart source "Relances by Stage": the relances the user may read, per period and stage (the
+	dashboard sends `no_cache`, `refresh` and `heatmap_year` too: they change nothing here)."""
+	return cards.relances_by_stage(chart_name, chart, filters, from_date, to_date, timespan, time_interval)

@@ -1,17 +1,20 @@
-"""Number cards and the chart source of the Relance workspace.
+"""Number cards and the chart source of the Relance workspace (their doors: relance_app.api).
 
 Cards that Frappe can count itself (awaiting approval, sent this month, failed, promises this week) are
 "Document Type" cards: Frappe counts them through `get_list`, so User Permissions apply. The cards below
-need the relance rules (a hold ends after its date, money in the company's currency): each restricts
-itself to the companies the user may see."""
+need the relance rules (a hold ends after its date, money in the company's currency): they read the
+invoices through the loader (relance_app.data.invoices) and count only what the user may read: a user
+whose roles do not read Sales Invoice (Relance Log for the chart) is refused, and Frappe's read
+conditions (User Permissions on Company, Customer...) restrict the figures."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import frappe
 from frappe import _
-from frappe.query_builder import Case
+from frappe.query_builder import Case, Criterion
 from frappe.query_builder.functions import Count, Sum
 from frappe.utils import add_days, flt, formatdate, getdate, today
 from frappe.utils.dateutils import (
@@ -21,16 +24,43 @@ from frappe.utils.dateutils import (
 )
 
 from relance_app.analytics.register import SENT_STATUSES, allowed_companies, stage_order
-from relance_app.data.invoices import THANK_YOU_STAGE
+from relance_app.common import args
+from relance_app.constants import PAYMENT_PROMISE
+from relance_app.data.invoices import (
+	THANK_YOU_STAGE,
+	invoice_tables,
+	invoices_query,
+	is_open,
+	open_and_overdue,
+	readable,
+)
 
 REGISTER = ["query-report", "Relance Register"]
+# the chart's periods and spans (Dashboard Chart `time_interval`, `timespan`; "All Time" from Frappe's
+# get_from_date_from_timespan)
+TIME_INTERVALS = ("Yearly", "Quarterly", "Monthly", "Weekly", "Daily")
+TIMESPANS = ("Last Year", "Last Quarter", "Last Month", "Last Week", "Select Date Range", "All Time")
 
 
-def _filters(filters) -> frappe._dict:
-	filters = frappe.parse_json(filters) if filters else {}
-	if isinstance(filters, list):  # a dashboard's [[doctype, field, op, value]] rows
-		filters = {f[1]: f[3] for f in filters if len(f) >= 4 and f[2] == "="}
-	return frappe._dict(filters or {})
+def _json(value, name: str):
+	if not isinstance(value, str):
+		return value
+	try:
+		return json.loads(value)
+	except ValueError:
+		args.refuse(
+			_("{0} must be JSON, not {1}.").format(name, args.shown(value)), title=_("Invalid Filter")
+		)
+
+
+def card_filters(filters) -> frappe._dict:
+	"""A card's or chart's filters: a dict, or a dashboard's [[doctype, field, op, value]] rows (JSON)."""
+	filters = _json(filters, "filters") if filters else {}
+	if isinstance(filters, list):
+		filters = {f[1]: f[3] for f in filters if isinstance(f, list) and len(f) >= 4 and f[2] == "="}
+	if not isinstance(filters, dict):
+		args.refuse(_("filters must be a JSON object or list, not {0}.").format(args.shown(filters)))
+	return frappe._dict(filters)
 
 
 def _card_companies(filters) -> tuple[list[str], str]:
@@ -49,12 +79,18 @@ def _card_companies(filters) -> tuple[list[str], str]:
 	return [c for c in companies if currency_of[c] == currency], currency
 
 
-@frappe.whitelist()
+def _readable_invoices(*conditions) -> Criterion:
+	"""`conditions` on the invoices, and only those the user may read (User Permissions apply)."""
+	seen = readable("Sales Invoice")
+	return Criterion.all([*conditions, *([seen] if seen is not None else [])])
+
+
 def total_overdue(filters=None) -> dict:
-	"""Outstanding of invoices past their due date, in the company currency."""
-	filters = _filters(filters)
+	"""Outstanding of the invoices the user may read past their due date, in the company currency."""
+	filters = card_filters(filters)
 	companies, currency = _card_companies(filters)
-	si = frappe.qb.DocType("Sales Invoice")
+	si, _c = invoice_tables()
+	where = _readable_invoices(open_and_overdue(si, getdate(today())), si.company.isin(companies or [""]))
 	value = 0.0
 	if companies:
 		# the outstanding is in the receivable account's currency: the company's, or the invoice's
@@ -63,18 +99,7 @@ def total_overdue(filters=None) -> dict:
 			.when(si.party_account_currency == currency, si.outstanding_amount)
 			.else_(si.outstanding_amount * si.conversion_rate)
 		)
-		value = (
-			frappe.qb.from_(si)
-			.select(Sum(in_company_currency))
-			.where(
-				(si.docstatus == 1)
-				& (si.is_return == 0)
-				& (si.outstanding_amount > 0)
-				& (si.due_date < getdate(today()))
-				& si.company.isin(companies)
-			)
-			.run()[0][0]
-		)
+		value = invoices_query(where).select(Sum(in_company_currency)).run()[0][0]
 	return {
 		"value": flt(value),
 		"fieldtype": "Currency",
@@ -84,27 +109,20 @@ def total_overdue(filters=None) -> dict:
 	}
 
 
-@frappe.whitelist()
 def on_hold(filters=None) -> dict:
-	"""Open invoices whose relance is held (a dispute, a reply...), payment promises aside."""
-	filters = _filters(filters)
+	"""Open invoices the user may read whose relance is held (a dispute, a reply...), payment promises
+	aside."""
+	filters = card_filters(filters)
 	companies = allowed_companies(filters.get("company"))
-	si = frappe.qb.DocType("Sales Invoice")
-	value = 0
-	if companies:
-		value = (
-			frappe.qb.from_(si)
-			.select(Count(si.name))
-			.where(
-				(si.docstatus == 1)
-				& (si.outstanding_amount > 0)
-				& (si.relance_hold == 1)
-				& (si.relance_hold_reason.isnull() | (si.relance_hold_reason != "Payment Promise"))
-				& (si.relance_hold_until.isnull() | (si.relance_hold_until >= getdate(today())))
-				& si.company.isin(companies)
-			)
-			.run()[0][0]
-		)
+	si, _c = invoice_tables()
+	where = _readable_invoices(
+		is_open(si),
+		si.relance_hold == 1,
+		si.relance_hold_reason.isnull() | (si.relance_hold_reason != PAYMENT_PROMISE),
+		si.relance_hold_until.isnull() | (si.relance_hold_until >= getdate(today())),
+		si.company.isin(companies or [""]),
+	)
+	value = invoices_query(where).select(Count(si.name)).run()[0][0] if companies else 0
 	return {
 		"value": value,
 		"fieldtype": "Int",
@@ -113,47 +131,67 @@ def on_hold(filters=None) -> dict:
 	}
 
 
-@frappe.whitelist()
+def _chart(chart_name=None, chart=None) -> frappe._dict:
+	if not chart_name:
+		return frappe._dict(_json(chart, "chart") or {})
+	fields = ["filters_json", "timespan", "time_interval", "from_date", "to_date"]
+	found = frappe.db.get_value("Dashboard Chart", chart_name, fields, as_dict=True)
+	if not found:
+		args.refuse(
+			_("Dashboard Chart {0} does not exist.").format(args.shown(chart_name)),
+			frappe.DoesNotExistError,
+			title=_("Not Found"),
+		)
+	return found
+
+
+def _periods(chart, from_date, to_date, timespan, grain) -> tuple:
+	"""The first day and the period ends of the chart."""
+	if grain not in TIME_INTERVALS:
+		args.refuse(_("time_interval must be one of {0}.").format(", ".join(TIME_INTERVALS)))
+	try:
+		to_date = getdate(to_date or today())
+		if timespan == "Select Date Range" and chart.get("from_date"):
+			from_date, to_date = getdate(chart.from_date), getdate(chart.to_date or to_date)
+		from_date = getdate(from_date or get_from_date_from_timespan(to_date, timespan))
+	except Exception:
+		args.refuse(_("The chart's dates are not valid dates."), title=_("Invalid Filter"))
+	return get_period_beginning(from_date, grain), get_dates_from_timegrain(from_date, to_date, grain)
+
+
 def relances_by_stage(
 	chart_name=None,
 	chart=None,
-	no_cache=None,
 	filters=None,
 	from_date=None,
 	to_date=None,
 	timespan=None,
 	time_interval=None,
-	heatmap_year=None,
 ) -> dict:
-	"""Chart source "Relances by Stage": relances made per period, one dataset per stage."""
-	if chart_name:
-		chart = frappe.get_doc("Dashboard Chart", chart_name)
-	else:
-		chart = frappe._dict(frappe.parse_json(chart) or {})
-	filters = _filters(filters) if filters else _filters(chart.get("filters_json"))
+	"""Chart source "Relances by Stage": relances made per period, one dataset per stage; only the
+	relances the user may read (User Permissions apply)."""
+	chart = _chart(chart_name, chart)
+	filters = card_filters(filters) if filters else card_filters(chart.get("filters_json"))
 	timespan = timespan or chart.get("timespan") or "Last Quarter"
 	grain = time_interval or chart.get("time_interval") or "Weekly"
-	to_date = getdate(to_date or today())
-	if timespan == "Select Date Range" and chart.get("from_date"):
-		from_date, to_date = getdate(chart.from_date), getdate(chart.to_date or to_date)
-	from_date = getdate(from_date or get_from_date_from_timespan(to_date, timespan))
-	start = get_period_beginning(from_date, grain)
-	ends = get_dates_from_timegrain(from_date, to_date, grain)
+	start, ends = _periods(chart, from_date, to_date, timespan, grain)
 
 	companies = allowed_companies(filters.get("company"))
 	log = frappe.qb.DocType("Relance Log")
+	seen = readable("Relance Log")
 	rows = []
 	if companies:
+		where = (
+			log.status.isin(SENT_STATUSES)
+			& (log.stage_name != THANK_YOU_STAGE)
+			& (log.relance_date >= start)
+			& (log.relance_date <= ends[-1])
+			& log.company.isin(companies)
+		)
 		rows = (
 			frappe.qb.from_(log)
 			.select(log.stage_name, log.relance_date, Count(log.name))
-			.where(
-				log.status.isin(SENT_STATUSES)
-				& (log.stage_name != THANK_YOU_STAGE)
-				& (log.relance_date >= start)
-				& (log.relance_date <= ends[-1])
-				& log.company.isin(companies)
-			)
+			.where(where if seen is None else where & seen)
 			.groupby(log.stage_name, log.relance_date)
 			.run()
 		)

@@ -19,6 +19,7 @@ from relance_app.constants import (
 	STATUS_NO_RECIPIENT,
 	STATUS_THANKED,
 )
+from relance_app.data.invoices import is_open, readable
 from relance_app.documents.message_data import invoice_payments_query
 from relance_app.engine.message import PaymentRecord, payment_behaviour
 
@@ -113,9 +114,10 @@ def customer_panel(customer: str, start: int = 0, page_length: int = 200) -> dic
 		"relance_hold_reason",
 		"relance_hold_until",
 	)
-	invoices = query.where((si.outstanding_amount > 0) | (si.due_date >= add_days(as_of, -365))).run(
-		as_dict=True
-	)
+	seen = readable("Sales Invoice")  # User Permissions (company...) apply to the figures
+	if seen is not None:
+		query = query.where(seen)
+	invoices = query.where(is_open(si) | (si.due_date >= add_days(as_of, -365))).run(as_dict=True)
 	open_invoices = [r for r in invoices if flt(r.outstanding_amount) > 0]
 	overdue = [r for r in open_invoices if r.due_date and getdate(r.due_date) < as_of]
 	per_stage = Counter(r.relance_last_stage or _("No relance yet") for r in open_invoices)

@@ -9,7 +9,6 @@ relance_app.engine.register.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -19,8 +18,18 @@ from frappe.query_builder import Criterion
 from frappe.utils import cint, flt, getdate, today
 
 from relance_app.common import cache
+from relance_app.constants import ANSWERED
 from relance_app.data.calendar import shift_to_business_day
-from relance_app.data.invoices import THANK_YOU_STAGE, PolicyResolver, facts_from_row, load_policies
+from relance_app.data.invoices import (
+	THANK_YOU_STAGE,
+	PolicyResolver,
+	facts_from_row,
+	invoice_tables,
+	is_open,
+	load_invoices,
+	load_policies,
+	readable,
+)
 from relance_app.engine import reasons as R
 from relance_app.engine import register as G
 from relance_app.engine.decide import decide, hold_active
@@ -106,10 +115,12 @@ def _customer_groups(group: str) -> list[str]:
 
 
 def _where(filters: frappe._dict, companies: list[str], as_of: date):
-	si = frappe.qb.DocType("Sales Invoice")
-	c = frappe.qb.DocType("Customer")
+	si, c = invoice_tables()
 	conditions = [si.docstatus == 1, si.is_return == 0, si.company.isin(companies or [""])]
-	open_ = si.outstanding_amount > 0
+	seen = readable("Sales Invoice")
+	if seen is not None:
+		conditions.append(seen)
+	open_ = is_open(si)
 	if filters.get("include_closed"):
 		ple = frappe.qb.DocType("Payment Ledger Entry")
 		since = filters.get("closed_since") or as_of - timedelta(days=30)
@@ -151,7 +162,7 @@ def _where(filters: frappe._dict, companies: list[str], as_of: date):
 		conditions.append(si.due_date <= as_of - timedelta(days=low))
 	if high is not None:
 		conditions.append(si.due_date >= as_of - timedelta(days=high))
-	return si, c, Criterion.all(conditions)
+	return Criterion.all(conditions)
 
 
 def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
@@ -161,90 +172,20 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	companies = allowed_companies(filters.get("company"))
 	if not companies:
 		return []
-	si, c, where = _where(filters, companies, as_of)
-	rows = (
-		frappe.qb.from_(si)
-		.join(c)
-		.on(c.name == si.customer)
-		.select(
-			si.name,
-			si.customer,
-			si.customer_name,
-			si.company,
-			si.posting_date,
-			si.due_date,
-			si.currency,
-			si.party_account_currency,
-			si.conversion_rate,
-			si.grand_total,
-			si.outstanding_amount,
-			si.docstatus,
-			si.is_return,
-			si.relance_hold,
-			si.relance_hold_until,
-			si.relance_hold_reason,
-			si.relance_exclude,
-			c.customer_type,
-			c.customer_group,
-			c.disabled.as_("customer_disabled"),
-			c.relance_exclude.as_("customer_exclude"),
-			c.dunning_policy,
-		)
-		.where(where)
-		.orderby(si.due_date)
-		.orderby(si.name)
-		.run(as_dict=True)
+	si, _c = invoice_tables()
+	log = frappe.qb.DocType("Relance Log")
+	loaded = load_invoices(
+		_where(filters, companies, as_of),
+		[si.customer_name],
+		log_columns=[getattr(log, f) for f in RegisterLog._fields],
+		log_row=RegisterLog,
+		schedules=with_next,
+		ordered=True,
 	)
+	rows, schedules, logs = loaded.rows, loaded.schedules, loaded.logs
 	if not rows:
 		return []
-
-	def of_listed_invoices(table, invoice_field):
-		"""Rows of `table` whose invoice the register lists (same conditions, one query)."""
-		return frappe.qb.from_(table).join(si).on(si.name == invoice_field).join(c).on(c.name == si.customer)
-
-	schedules = defaultdict(list)
-	if with_next:
-		ps = frappe.qb.DocType("Payment Schedule")
-		for r in (
-			of_listed_invoices(ps, ps.parent)
-			.select(ps.parent, ps.due_date, ps.outstanding)
-			.where(where & (ps.parenttype == "Sales Invoice"))
-			.orderby(ps.due_date)
-			.run(as_dict=True)
-		):
-			schedules[r.parent].append(r)
-
-	log = frappe.qb.DocType("Relance Log")
-	logs = defaultdict(list)
-	# tuples, not dicts: the largest result (every log of every invoice listed)
-	for r in (
-		of_listed_invoices(log, log.sales_invoice)
-		.select(
-			log.sales_invoice,
-			log.stage_name,
-			log.status,
-			log.relance_date,
-			log.attempts,
-			log.channel,
-			log.dunning,
-		)
-		.where(where)
-		.orderby(log.relance_date)
-		.orderby(log.creation)
-		.run()
-	):
-		logs[r[0]].append(RegisterLog(*r[1:]))
-
-	# the latest answer of the debtor from the debtor page (relance_app.debtor_page), per invoice
-	answers = {}
-	for r in (
-		of_listed_invoices(log, log.sales_invoice)
-		.select(log.sales_invoice, log.reason, log.answered_at)
-		.where(where & (log.status == "Answered"))
-		.orderby(log.creation)
-		.run()
-	):
-		answers[r[0]] = _("{0} ({1})").format(r[1], frappe.format(r[2], "Date")) if r[2] else r[1]
+	answers = debtor_answers(logs)
 
 	cache.clear()
 	policies = load_policies()
@@ -351,6 +292,24 @@ class RegisterLog(NamedTuple):
 	attempts: int
 	channel: str | None
 	dunning: str | None
+	reason: str | None
+	answered_at: object
+	creation: object
+
+
+def debtor_answers(logs: dict) -> dict[str, str]:
+	"""The latest answer of the debtor from the debtor page (relance_app.debtor_page), per invoice."""
+	out = {}
+	for invoice, rows in logs.items():
+		answered = [x for x in rows if x.status == ANSWERED]
+		if answered:
+			x = max(answered, key=lambda x: x.creation)
+			out[invoice] = (
+				_("{0} ({1})").format(x.reason, frappe.format(x.answered_at, "Date"))
+				if x.answered_at
+				else x.reason
+			)
+	return out
 
 
 def stage_order(policies=None) -> dict[str, tuple[int, int]]:

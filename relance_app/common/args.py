@@ -11,7 +11,8 @@ Declare every parameter once, next to the method::
         )
         def method(sales_invoice, names, until=None): ...
 
-Before the method runs, in this order: the caller's roles (PermissionError); unknown or missing
+Before the method runs, in this order: the caller's roles and the doctypes they must read
+(PermissionError); unknown or missing
 arguments (InvalidArgumentError); each argument read and bounded in the order of the signature
 (InvalidArgumentError, a ValidationError); the named documents exist (DoesNotExistError); the caller
 may read or change them (PermissionError). Every refusal is a translated `frappe.throw` with a title,
@@ -34,6 +35,7 @@ from collections.abc import Callable, Iterable
 
 import frappe
 from frappe import _
+from frappe.permissions import get_role_permissions
 from frappe.utils import escape_html, getdate, today
 
 from relance_app.exceptions import InvalidArgumentError
@@ -328,8 +330,21 @@ def require_roles(roles: Iterable[str]):
 		)
 
 
-def checked(roles: Iterable[str] | None = None, **specs: Arg) -> Callable:
-	"""Decorator: the method's arguments, read and bounded by `specs` (one per parameter)."""
+def require_read(doctypes: Iterable[str]):
+	"""The caller's roles read each of `doctypes` (a document shared with them is not enough: what reads
+	many documents at once applies the User Permissions on top, relance_app.data.invoices.readable)."""
+	for doctype in doctypes:
+		if not get_role_permissions(frappe.get_meta(doctype)).get("read"):
+			refuse(
+				_("You are not allowed to read {0}.").format(_(doctype)),
+				frappe.PermissionError,
+				_("Not Permitted"),
+			)
+
+
+def checked(roles: Iterable[str] | None = None, reads: Iterable[str] | None = None, **specs: Arg) -> Callable:
+	"""Decorator: the method's arguments, read and bounded by `specs` (one per parameter); before them,
+	the caller has one of `roles` and reads each doctype of `reads` (require_read)."""
 
 	def decorate(fn):
 		params = inspect.signature(fn).parameters
@@ -351,6 +366,8 @@ def checked(roles: Iterable[str] | None = None, **specs: Arg) -> Callable:
 		def wrapper(*args, **kwargs):
 			if roles:
 				require_roles(roles)
+			if reads:
+				require_read(reads)
 			if len(args) > len(params):
 				refuse(_("Too many arguments."))
 			values = dict(zip(params, args, strict=False))
@@ -364,7 +381,9 @@ def checked(roles: Iterable[str] | None = None, **specs: Arg) -> Callable:
 			return fn(**parsed)
 
 		wrapper.__annotations__ = {}  # this parser, not Frappe's type coercion, reads the arguments
-		setattr(wrapper, SPECS, {"roles": tuple(roles or ()), "args": dict(specs)})
+		setattr(
+			wrapper, SPECS, {"roles": tuple(roles or ()), "reads": tuple(reads or ()), "args": dict(specs)}
+		)
 		return wrapper
 
 	return decorate

@@ -14,9 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 import frappe
+from frappe.desk.reportview import build_match_conditions
 from frappe.query_builder import Criterion
 from frappe.utils import cint, getdate
 
+from relance_app.common import args
 from relance_app.engine.models import (
 	CONTRACTUAL_RATE,
 	HistoryEntry,
@@ -93,19 +95,7 @@ def load_policies() -> dict[str, PolicyInfo]:
 		],
 		order_by="idx asc",
 	):
-		stages[s.parent].append(
-			Stage(
-				stage_name=(s.stage_name or "").strip(),
-				offset_days=cint(s.offset_days),
-				channel=s.channel or "Email",
-				email_template=s.email_template,
-				print_format=s.print_format,
-				requires_approval=bool(s.requires_approval),
-				include_penalties=bool(s.include_penalties),
-				create_dunning=bool(s.create_dunning),
-				idx=cint(s.idx),
-			)
-		)
+		stages[s.parent].append(_stage(s))
 	out = {}
 	for r in rows:
 		policy = Policy(
@@ -132,6 +122,20 @@ def load_policies() -> dict[str, PolicyInfo]:
 			stages_by_name={s.stage_name: s for s in policy.stages},
 		)
 	return out
+
+
+def _stage(s) -> Stage:
+	return Stage(
+		stage_name=(s.stage_name or "").strip(),
+		offset_days=cint(s.offset_days),
+		channel=s.channel or "Email",
+		email_template=s.email_template,
+		print_format=s.print_format,
+		requires_approval=bool(s.requires_approval),
+		include_penalties=bool(s.include_penalties),
+		create_dunning=bool(s.create_dunning),
+		idx=cint(s.idx),
+	)
 
 
 class PolicyResolver:
@@ -172,14 +176,136 @@ class PolicyResolver:
 		return self.policies.get(name) if name else None
 
 
-def _invoice_query(invoice_names=None, customer=None, companies=None, any_state=False):
-	si = frappe.qb.DocType("Sales Invoice")
-	c = frappe.qb.DocType("Customer")
+def is_open(si) -> Criterion:
+	"""An open invoice, on the Sales Invoice table `si`: submitted, not a return, something still due."""
+	return (si.docstatus == 1) & (si.is_return == 0) & (si.outstanding_amount > 0)
+
+
+def open_and_overdue(si, as_of: date) -> Criterion:
+	"""The one definition of an open, overdue invoice on `as_of`: open, and its due date before that
+	day (due on `as_of` is not overdue yet)."""
+	return is_open(si) & (si.due_date < as_of)
+
+
+class _Sql(Criterion):
+	"""A condition Frappe wrote in SQL (its read conditions), as a criterion."""
+
+	def __init__(self, sql: str):
+		super().__init__()
+		self.sql = sql
+
+	def get_sql(self, **kwargs) -> str:
+		return f"({self.sql})"
+
+
+def readable(doctype: str) -> Criterion | None:
+	"""What the user may read of `doctype`, as a criterion on its table: Frappe's own read conditions
+	(User Permissions, the permission hooks of the apps, the documents shared with the user), None when
+	nothing restricts. Refuses (PermissionError) a user whose roles do not read `doctype`: a document
+	shared with them does not open a total."""
+	args.require_read((doctype,))
+	sql = build_match_conditions(doctype)
+	return _Sql(sql) if sql else None
+
+
+def invoice_tables():
+	"""The Sales Invoice and Customer tables the loader joins; criteria for `load_invoices` use them."""
+	return frappe.qb.DocType("Sales Invoice"), frappe.qb.DocType("Customer")
+
+
+def invoices_query(where: Criterion, table=None, invoice_field=None):
+	"""FROM the invoices matching `where` joined with their customer, or FROM `table` joined with them
+	through `invoice_field` (the invoices' schedules, logs): select and aggregate on it."""
+	si, c = invoice_tables()
+	query = (
+		frappe.qb.from_(si) if table is None else frappe.qb.from_(table).join(si).on(si.name == invoice_field)
+	)
+	return query.join(c).on(c.name == si.customer).where(where)
+
+
+# the invoice and customer fields every reader of the loader gets
+SI_COLUMNS = (
+	"name",
+	"customer",
+	"company",
+	"posting_date",
+	"due_date",
+	"outstanding_amount",
+	"grand_total",
+	"currency",
+	"party_account_currency",
+	"conversion_rate",
+	"docstatus",
+	"is_return",
+	"relance_hold",
+	"relance_hold_until",
+	"relance_hold_reason",
+	"relance_exclude",
+)
+
+
+def _customer_columns(c) -> list:
+	return [
+		c.customer_type,
+		c.customer_group,
+		c.disabled.as_("customer_disabled"),
+		c.relance_exclude.as_("customer_exclude"),
+		c.dunning_policy,
+	]
+
+
+@dataclass
+class InvoiceSet:
+	rows: list  # the invoice and customer fields, as dicts
+	schedules: dict  # invoice -> its Payment Schedule rows (due_date, outstanding), by due date
+	logs: dict  # invoice -> its Relance Log rows, as `log_row` tuples
+
+
+def load_invoices(
+	where: Criterion, extra=(), log_columns=(), log_row=tuple, schedules=True, ordered=False
+) -> InvoiceSet:
+	"""The one loader of invoices (the run's selection, the register, the cards): the invoices matching
+	`where` (a criterion on `invoice_tables()`) with their customer's fields, `extra` columns, their
+	payment schedules and their relance logs (`log_columns` of the Relance Log table, each row made
+	into `log_row`). Three queries whatever the number of invoices; `ordered`: invoices by due date and
+	name, logs by relance date and creation."""
+	si, c = invoice_tables()
+	query = invoices_query(where).select(*[si[f] for f in SI_COLUMNS], *_customer_columns(c), *extra)
+	if ordered:
+		query = query.orderby(si.due_date).orderby(si.name)
+	rows = query.run(as_dict=True)
+	if not rows:
+		return InvoiceSet([], {}, {})
+
+	by_invoice = defaultdict(list)
+	if schedules:
+		ps = frappe.qb.DocType("Payment Schedule")
+		for r in (
+			invoices_query(where & (ps.parenttype == "Sales Invoice"), ps, ps.parent)
+			.select(ps.parent, ps.due_date, ps.outstanding)
+			.orderby(ps.due_date)
+			.run(as_dict=True)
+		):
+			by_invoice[r.parent].append(r)
+
+	log = frappe.qb.DocType("Relance Log")
+	logs = defaultdict(list)
+	query = invoices_query(where, log, log.sales_invoice).select(log.sales_invoice, *log_columns)
+	if ordered:
+		query = query.orderby(log.relance_date).orderby(log.creation)
+	# tuples, not dicts: the largest result (every log of every invoice loaded)
+	for r in query.run():
+		logs[r[0]].append(log_row(*r[1:]))
+	return InvoiceSet(rows, by_invoice, logs)
+
+
+def _selection_where(invoice_names=None, customer=None, companies=None, any_state=False) -> Criterion:
+	si, _c = invoice_tables()
 	conditions = [si.docstatus < 2] if any_state else [si.docstatus == 1, si.is_return == 0]
 	if not any_state:
 		# open invoices, and paid ones that were chased and are not closed yet (thank-you, status)
 		conditions.append(
-			(si.outstanding_amount > 0)
+			is_open(si)
 			| (
 				si.relance_last_stage.isnotnull()
 				& (si.relance_last_stage != "")
@@ -192,44 +318,19 @@ def _invoice_query(invoice_names=None, customer=None, companies=None, any_state=
 		conditions.append(si.customer == customer)
 	if companies is not None:  # an empty set means no company works today
 		conditions.append(si.company.isin(list(companies) or [""]))
-	return si, c, Criterion.all(conditions)
+	return Criterion.all(conditions)
 
 
 def select_candidates(
 	policies: dict[str, PolicyInfo], invoice_names=None, customer=None, companies=None, any_state=False
 ) -> list[Candidate]:
-	si, c, where = _invoice_query(invoice_names, customer, companies, any_state)
+	si, c = invoice_tables()
+	log = frappe.qb.DocType("Relance Log")
 	# the run needs what decides; messages (a few invoices at a time) also need what they show
 	detail = bool(invoice_names)
-	columns = [
-		si.name,
-		si.customer,
-		si.company,
-		si.posting_date,
-		si.due_date,
-		si.outstanding_amount,
-		si.grand_total,
-		si.currency,
-		si.party_account_currency,
-		si.conversion_rate,
-		si.docstatus,
-		si.is_return,
-		si.relance_hold,
-		si.relance_hold_until,
-		si.relance_hold_reason,
-		si.relance_exclude,
-		si.relance_status,
-		si.relance_last_stage,
-		si.relance_next_date,
-		si.relance_next_stage,
-		c.customer_type,
-		c.customer_group,
-		c.disabled.as_("customer_disabled"),
-		c.relance_exclude.as_("customer_exclude"),
-		c.dunning_policy,
-	]
+	extra = [si.relance_status, si.relance_last_stage, si.relance_next_date, si.relance_next_stage]
 	if detail:
-		columns += [
+		extra += [
 			si.contact_email,
 			si.language,
 			si.payment_terms_template,
@@ -237,55 +338,28 @@ def select_candidates(
 			c.language.as_("customer_language"),
 			c.relance_register,
 		]
-	rows = (
-		frappe.qb.from_(si).join(c).on(c.name == si.customer).select(*columns).where(where).run(as_dict=True)
-	)
-	if not rows:
-		return []
-
-	ps = frappe.qb.DocType("Payment Schedule")
-	schedules = defaultdict(list)
-	for r in (
-		frappe.qb.from_(ps)
-		.join(si)
-		.on(si.name == ps.parent)
-		.select(ps.parent, ps.due_date, ps.outstanding)
-		.where(where & (ps.parenttype == "Sales Invoice"))
-		.orderby(ps.due_date)
-		.run(as_dict=True)
-	):
-		schedules[r.parent].append(r)
-
-	log = frappe.qb.DocType("Relance Log")
-	logs = defaultdict(list)
-	# tuples, not dicts: this is the largest result of the run (every log of every open invoice)
-	for r in (
-		frappe.qb.from_(log)
-		.join(si)
-		.on(si.name == log.sales_invoice)
-		.select(
-			log.sales_invoice,
+	loaded = load_invoices(
+		_selection_where(invoice_names, customer, companies, any_state),
+		extra,
+		log_columns=(
 			log.stage_name,
 			log.status,
 			log.relance_date,
 			log.attempts,
 			log.name if detail else 0,
 			log.posting_date,
-		)
-		.where(where)
-		.run()
-	):
-		logs[r[0]].append(LogRow(*r[1:]))
-
-	resolver = PolicyResolver(policies)
+		),
+		log_row=LogRow,
+	)
+	resolver = PolicyResolver(policies) if loaded.rows else None
 	out = []
-	for r in rows:
+	for r in loaded.rows:
 		info = resolver.resolve(r.company, r.dunning_policy, r.customer_group)
-		rows_logs = logs.get(r.name, [])
+		rows_logs = loaded.logs.get(r.name, [])
 		out.append(
 			Candidate(
 				row=r,
-				facts=facts_from_row(r, schedules.get(r.name), rows_logs),
+				facts=facts_from_row(r, loaded.schedules.get(r.name), rows_logs),
 				policy=info,
 				logs={x.stage_name: frappe._dict(x._asdict()) for x in rows_logs} if invoice_names else {},
 			)

@@ -11,7 +11,7 @@ from frappe.utils import cint
 from frappe.utils.pdf import get_pdf
 
 from relance_app.common import cache
-from relance_app.data.invoices import Candidate
+from relance_app.data.invoices import Candidate, is_open
 
 
 def default_print_format() -> str:
@@ -46,16 +46,15 @@ def invoice_attachment(name: str, print_format: str, language: str, letter_head:
 
 def statement_attachment(candidate: Candidate, as_of: date, language: str) -> dict:
 	"""The customer's open invoices as a PDF statement."""
-	rows = frappe.get_all(
-		"Sales Invoice",
-		filters={
-			"customer": candidate.facts.customer,
-			"docstatus": 1,
-			"outstanding_amount": (">", 0),
-			"company": candidate.row.company,
-		},
-		fields=["name", "posting_date", "due_date", "grand_total", "outstanding_amount", "currency"],
-		order_by="due_date asc",
+	si = frappe.qb.DocType("Sales Invoice")
+	rows = (
+		frappe.qb.from_(si)
+		.select(si.name, si.posting_date, si.due_date, si.grand_total, si.outstanding_amount, si.currency)
+		.where(
+			is_open(si) & (si.customer == candidate.facts.customer) & (si.company == candidate.row.company)
+		)
+		.orderby(si.due_date)
+		.run(as_dict=True)
 	)
 	html = frappe.render_template(
 		"relance_app/templates/relance_statement.html",

@@ -1,7 +1,7 @@
 frappe.provide("frappe.dashboards.chart_sources");
 
 frappe.dashboards.chart_sources["Relances by Stage"] = {
-	method: "relance_app.analytics.cards.relances_by_stage",
+	method: "relance_app.api.relances_by_stage",
 	filters: [
 		{
 			fieldname: "company",
