@@ -10,6 +10,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime, split_emails, validate_email_address
 
+from relance_app.channels import outbox
 from relance_app.channels.recipients import recipients_for, unsubscribed
 from relance_app.common import cache
 from relance_app.constants import (
@@ -36,7 +37,6 @@ from relance_app.records.invoice_status import (
 )
 from relance_app.records.relance_log import insert_log
 from relance_app.records.todos import ensure_todo
-from relance_app.run import outbox
 
 
 def email_parts(

@@ -8,8 +8,8 @@ from email import policy
 import frappe
 from frappe.email.email_body import get_formatted_html
 
+from relance_app.channels import outbox
 from relance_app.common import cache
-from relance_app.run import outbox
 from relance_app.tests.test_run import RelanceRunCase
 
 BODY = """<div class="relance"><p>Bonjour <b>Dupont &amp; Fils</b>,</p>
