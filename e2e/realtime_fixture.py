@@ -1,5 +1,5 @@
 """Data for the browser test's realtime check (e2e/browser_test.mjs --realtime-fixture): a customer with
-more overdue invoices than a collection file builds inline (relance_app.documents.collection_file,
+more overdue invoices than a collection file builds inline (relance_app.collection_file.building,
 MAX_INLINE_INVOICES), so that its file is built by a worker of the long queue and its "ready" message
 reaches the desk through socket.io. The invoices are excluded from the relances (the site's scheduler
 leaves them alone).
