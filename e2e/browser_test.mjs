@@ -1,9 +1,13 @@
 /* eslint-disable no-console -- a command-line test reports on stdout */
 // Browser test: log in, open a Customer and a Sales Invoice with relances, check the panel,
-// click Hold and Resume, then the Relance workspace and its three reports; save screenshots.
+// click Hold and Resume, then the Relance workspace and its three reports; save screenshots. The desk's
+// socket.io connection and a realtime message (a collection file built by a worker: its "ready"
+// message) are checked on a bench whose services run (scripts/services.sh).
 //
 //   bench --site SITE execute relance_app.tests.e2e_fixtures.create   -> {"customer", "invoices"}
-//   node e2e/browser_test.mjs --url http://SITE:8000 --fixture '<json above>' [--out DIR]
+//   cd BENCH/sites && ../env/bin/python CHECKOUT/e2e/realtime_fixture.py --site SITE   -> {"customer", "invoices"}
+//   node e2e/browser_test.mjs --url http://SITE:8000 --fixture '<json above>'
+//        [--realtime-fixture '<json above>'] [--out DIR]
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -19,6 +23,7 @@ const url = arg("url", "http://relance.test:8000");
 // `bench execute` prints a returned JSON string JSON-encoded once more: accept both
 let fixture = JSON.parse(arg("fixture", "{}"));
 if (typeof fixture === "string") fixture = JSON.parse(fixture);
+const realtime = JSON.parse(arg("realtime-fixture", "null"));
 const out = arg("out", "e2e/screenshots");
 const user = arg("user", "Administrator");
 const password = arg("password", "admin");
@@ -38,6 +43,10 @@ const browser = await chromium.launch({
 	],
 });
 const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+// every message of the desk's console: Frappe logs "Error connecting to socket.io: ..." when the
+// realtime server is down or refuses the connection
+const consoleLines = [];
+page.on("console", (msg) => consoleLines.push(msg.text()));
 const shot = async (name) => {
 	const file = path.join(out, name);
 	await page.screenshot({ path: file, fullPage: false });
@@ -60,6 +69,13 @@ try {
 	await page.fill("#login_password", password);
 	await page.click(".btn-login");
 	await page.waitForURL(/\/app/);
+
+	// Realtime: the desk's socket.io connection (socketio_port of the bench)
+	await check("the desk connects to socket.io", async () => {
+		await page.waitForFunction(() => window.frappe?.realtime?.socket?.connected === true, null, {
+			timeout: 20000,
+		});
+	});
 
 	// Customer: the Relances panel
 	await page.goto(`${url}/app/customer/${encodeURIComponent(fixture.customer)}`);
@@ -219,6 +235,37 @@ try {
 		});
 		fs.rmSync(tmp, { recursive: true, force: true });
 		await page.keyboard.press("Escape");
+	});
+
+	// ---- Realtime message (issue 27): a collection file built by a worker of the long queue -----
+	// More overdue invoices than a file builds inline: the request only queues the job; the worker's
+	// "Collection File Ready" message reaches this page through socket.io.
+	if (realtime) {
+		await page.goto(`${url}/app/customer/${encodeURIComponent(realtime.customer)}`);
+		await page.getByRole("button", { name: "Relance" }).waitFor({ timeout: 30000 });
+		await check("a worker's realtime message reaches the desk (collection file ready)", async () => {
+			await page.getByRole("button", { name: "Relance" }).click();
+			await page.getByRole("link", { name: "Collection File" }).click();
+			const cfDialog = page.locator(".modal.show");
+			await cfDialog.getByRole("button", { name: "Build the File" }).waitFor({ timeout: 10000 });
+			const asked = Date.now();
+			await cfDialog.getByRole("button", { name: "Build the File" }).click();
+			const queued = page.locator(".modal.show", { hasText: "being built" });
+			await queued.waitFor({ timeout: 60000 });
+			await queued.locator(".btn-modal-close").first().click();
+			const ready = page.locator(".modal.show", { hasText: "Collection File Ready" });
+			await ready.waitFor({ timeout: 180000 });
+			const href = await ready.locator("a").first().getAttribute("href");
+			assert.match(href, /^\/private\/files\/.+\.pdf$/);
+			const seconds = ((Date.now() - asked) / 1000).toFixed(1);
+			console.log(`  the worker's message arrived ${seconds}s after the click`);
+			await shot("collection-file-ready-realtime.png");
+			await page.keyboard.press("Escape");
+		});
+	}
+	await check("no socket.io connection error in the desk's console", async () => {
+		const errors = consoleLines.filter((l) => /Error connecting to socket\.io/.test(l));
+		assert.equal(errors.length, 0, errors.join("\n"));
 	});
 
 	// ---- Debtor page (issue 16, helper-5: relance_app.portal) ----------------------------------

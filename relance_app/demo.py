@@ -1,6 +1,6 @@
 """A demo book and one day of relances, delivered to an SMTP server on loopback.
 
-	scripts/demo.sh [--force]        (what it runs: bench --site SITE execute relance_app.demo.run)
+	scripts/demo.sh [--force]   (by the clock: scripts/demo_clock.py; run() below runs and flushes itself)
 
 Twelve customers with contacts and invoices placed so that today is the day of each stage
 (pré-relance, relance 1, 2, 3, mise en demeure approved and sent), one disputed invoice (on hold),

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The main job on a demo book: load it into the site made by scripts/setup_bench.sh, run the day's
-# dunning with the emails delivered to an SMTP server on loopback, print what went out.
+# The main job on a demo book: load it into the site made by scripts/setup_bench.sh, let the bench's
+# scheduler start the day's dunning by the clock and its workers deliver the emails to an SMTP server on
+# loopback, print what went out and how long it waited for each.
 #
 #   scripts/demo.sh [--force] [--date YYYY-MM-DD]
 #
+# What it runs: scripts/demo_clock.py with the bench's Python (relance_app.demo's book and report).
+# --date runs that day's dunning directly (the scheduler only runs today's).
 # BENCH (default ~/frappe-bench) and SITE (default: the bench's default site). A site that
 # setup_bench.sh did not create (no `relance_demo_site` in its site_config.json) is refused unless
 # --force. The raw emails are saved in /tmp/relance-demo-mails/.
@@ -16,7 +19,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--force) FORCE=1 ;;
 		--date) AS_OF=$2; shift ;;
-		-h | --help) sed -n 2,9p "$0"; exit 0 ;;
+		-h | --help) sed -n 2,13p "$0"; exit 0 ;;
 		*) echo "unknown option $1"; exit 2 ;;
 	esac
 	shift
@@ -37,14 +40,20 @@ if [ "$marked" != "1" ] && [ "$FORCE" != "1" ]; then
 	exit 1
 fi
 
-# PDFs are rendered by wkhtmltopdf from the site's own pages: the web server must be up
-PORT=$("$PY" -c "import json; print(json.load(open('$BENCH/sites/common_site_config.json')).get('webserver_port', 8000))")
-if ! curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$PORT/api/method/ping"; then
-	echo "The web server is down: bringing the services up with scripts/setup_bench.sh"
-	BENCH=$BENCH SITE=$SITE E2E=0 bash "$(dirname "$0")/setup_bench.sh" | tail -n 3 || exit 1
+# today's run goes by the clock: the scheduler starts it, the workers send (and PDFs are rendered by
+# wkhtmltopdf from the site's own pages): every service of the bench must run
+HERE=$(cd "$(dirname "$0")" && pwd)
+SERVICES="$HERE/services.sh"
+if ! BENCH=$BENCH bash "$SERVICES" status >/dev/null 2>&1; then
+	echo "Starting the bench's services (scripts/services.sh start):"
+	BENCH=$BENCH bash "$SERVICES" start | sed 's/^/  /' || {
+		echo "The services did not start: BENCH=$BENCH bash $SERVICES status"
+		exit 1
+	}
 fi
 
-kwargs="{\"force\": $FORCE${AS_OF:+, \"as_of\": \"$AS_OF\"}}"
-# frappe's own CLI (what `bench` runs), so that it works as root without bench's frappe_user check
-cd "$BENCH/sites" && "$PY" -m frappe.utils.bench_helper frappe --site "$SITE" \
-	execute relance_app.demo.run --kwargs "$kwargs" 2> >(grep -v -E "^(WARNING|ERROR)[[:space:]]+(Property|PropertyValue|CSSStyleDeclaration)" >&2)
+# frappe's Python in the bench's sites folder (what `bench` runs), so that it works as root without
+# bench's frappe_user check; cssutils' warnings about CSS3 properties are left out of the screen
+cd "$BENCH/sites" && "$PY" "$HERE/demo_clock.py" --site "$SITE" ${AS_OF:+--date "$AS_OF"} \
+	$([ "$FORCE" = 1 ] && echo --force) \
+	2> >(grep -v -E "^(WARNING|ERROR)[[:space:]]+(Property|PropertyValue|CSSStyleDeclaration)" >&2)

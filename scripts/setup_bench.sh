@@ -18,9 +18,15 @@
 #   PORT                                     web server port (default: the bench's webserver_port, which
 #                                            bench init sets to 8000, or the next free one beside
 #                                            other benches in the same folder)
+#   SOCKETIO_PORT                            socket.io port (default: the bench's socketio_port, 9000 or
+#                                            the next one beside other benches; the next free one when
+#                                            another bench's process listens there)
 #   READY_FILE=/tmp/bench-ready              written with "BENCH SITE" once the site is served
 #                                            (BENCH/.bench-ready for a bench elsewhere)
-#   LOG_DIR=/tmp/relance-setup-logs          one log file per step
+#   LOG_DIR=/tmp/relance-setup-logs          one log file per step (-NAME appended for a bench elsewhere)
+#
+# At the end it starts the bench's processes with scripts/services.sh (web, socketio, scheduler, short
+# and long workers) and prints their status; a rerun after a reboot brings them all back.
 set -uo pipefail
 
 CHECKOUT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +47,8 @@ PORT=${PORT:-}
 # /tmp/bench-ready announces the default bench; another bench gets its own marker
 if [ "$BENCH" = "$HOME/frappe-bench" ]; then READY_FILE=${READY_FILE:-/tmp/bench-ready}; fi
 READY_FILE=${READY_FILE:-$BENCH/.bench-ready}
-LOG_DIR=${LOG_DIR:-/tmp/relance-setup-logs}
+if [ "$BENCH" = "$HOME/frappe-bench" ]; then LOG_DIR=${LOG_DIR:-/tmp/relance-setup-logs}; fi
+LOG_DIR=${LOG_DIR:-/tmp/relance-setup-logs-$(basename "$BENCH")}
 SRC_DIR=${SRC_DIR:-$(dirname "$BENCH")/.relance-bench-src}
 BENCH_CLI_ENV=${BENCH_CLI_ENV:-$HOME/.local/share/relance-bench-cli}
 
@@ -338,11 +345,34 @@ step_site_config() {
 	# marks the site as made by this script: scripts/demo.sh refuses any other site
 	site_json_set "$conf" relance_demo_site 1 || return 1
 	site_json_set "$BENCH/sites/common_site_config.json" webserver_port "$PORT" || return 1
+	# socket.io: the bench's port (bench init gives benches in the same folder their own), or the next
+	# free one when a process of another bench listens on it
+	local sio owner
+	sio=${SOCKETIO_PORT:-$(bench_conf socketio_port)}
+	sio=${sio:-9000}
+	owner=$(port_owner_cwd "$sio")
+	if [ -n "$owner" ] && [ "$owner" != "$(readlink -f "$BENCH")" ]; then
+		[ -z "${SOCKETIO_PORT:-}" ] || {
+			echo "SOCKETIO_PORT $sio is taken by a process running in $owner"
+			return 1
+		}
+		while [ -n "$(port_owner_cwd "$sio")" ]; do sio=$((sio + 1)); done
+	fi
+	site_json_set "$BENCH/sites/common_site_config.json" socketio_port "$sio" || return 1
 	site_json_set "$BENCH/sites/common_site_config.json" default_site "\"$SITE\"" || return 1 # bench use
 	if ! grep -qE "^127\.0\.0\.1[[:space:]].*[[:space:]]$SITE([[:space:]]|$)" /etc/hosts; then
 		echo "127.0.0.1	$SITE" | $SUDO tee -a /etc/hosts >/dev/null
 	fi
-	note "allow_tests, host_name http://$SITE:$PORT, default site, /etc/hosts"
+	note "allow_tests, host_name http://$SITE:$PORT, socketio :$sio, default site, /etc/hosts"
+}
+bench_conf() { # KEY: a value of the bench's sites/common_site_config.json
+	python3 -c "import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" \
+		"$BENCH/sites/common_site_config.json" "$1" 2>/dev/null
+}
+port_owner_cwd() { # PORT: the working directory of the process listening on it, if any
+	local pid
+	pid=$(ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+	[ -n "$pid" ] && readlink -f "/proc/$pid/cwd"
 }
 site_sql() { mysql -h127.0.0.1 -uroot -p"$DB_PW" -Nse "$1" "$(site_config_get db_name)"; }
 setup_done() {
@@ -431,49 +461,16 @@ step_redis() {
 	note "redis up on ports $(redis_ports | tr '\n' ' ')${started:+(started:$started)}"
 }
 
-web_ok() { curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$PORT/api/method/ping"; }
-WEB_PID_FILE() { echo "$BENCH/config/pids/relance-web.pid"; }
-step_web() {
-	local pidfile
-	pidfile=$(WEB_PID_FILE)
-	mkdir -p "$(dirname "$pidfile")" "$BENCH/logs"
-	if [ "$CHANGED" -eq 1 ] && [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-		# a web server started before an app was installed does not import it
-		echo "restarting the web server (apps changed)"
-		kill "$(cat "$pidfile")"
-		for _ in $(seq 1 20); do web_ok || break; sleep 0.5; done
+SERVICES="$CHECKOUT/scripts/services.sh"
+step_services() {
+	# the bench's Procfile processes, daemonised: web, socketio, scheduler, short and long workers
+	if [ "$CHANGED" -eq 1 ]; then
+		# a web server or a worker started before an app was installed does not import it
+		echo "restarting the services (apps changed)"
+		BENCH="$BENCH" PORT="$PORT" bash "$SERVICES" stop || return 1
 	fi
-	if web_ok; then
-		# on this port, serve this bench's sites, not another bench's (bench gives ports per folder)
-		local listener cwd
-		listener=$(ss -ltnpH "sport = :$PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
-		cwd=$(readlink -f "/proc/$listener/cwd" 2>/dev/null)
-		if [ -n "$cwd" ] && [ "$cwd" != "$(readlink -f "$BENCH/sites")" ]; then
-			echo "port $PORT is taken by process $listener running in $cwd, not this bench: set PORT"
-			return 1
-		fi
-		note "web server already answering on :$PORT"
-		return 0
-	fi
-	# frappe's own CLI (what bench runs): as root it needs no frappe_user check. Started in a session
-	# of its own with every inherited descriptor closed, so that no caller's pipe waits on it.
-	"$BENCH/env/bin/python" - "$BENCH" "$PORT" "$pidfile" <<'EOF' || return 1
-import subprocess, sys
-bench, port, pidfile = sys.argv[1:]
-with open(f"{bench}/logs/web.log", "ab") as log:
-    p = subprocess.Popen(
-        [f"{bench}/env/bin/python", "-m", "frappe.utils.bench_helper", "frappe", "serve", "--port", port, "--noreload"],
-        cwd=f"{bench}/sites", stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True, close_fds=True,
-    )
-open(pidfile, "w").write(str(p.pid))
-EOF
-	for _ in $(seq 1 90); do web_ok && break; sleep 1; done
-	web_ok || {
-		echo "web server not answering; see $BENCH/logs/web.log"
-		return 1
-	}
-	note "web server started on 0.0.0.0:$PORT (pid $(cat "$pidfile"), log $BENCH/logs/web.log)"
+	BENCH="$BENCH" PORT="$PORT" bash "$SERVICES" start || return 1
+	note "web :$PORT, socketio :$(bench_conf socketio_port), schedule, worker-short, worker-long up (logs in $BENCH/logs)"
 }
 step_check_site() {
 	local code
@@ -512,8 +509,10 @@ step site-config step_site_config
 step setup-wizard step_setup_wizard
 step install-relance-app step_install_app
 bg_wait assets
-step web-server step_web
+step services step_services
 step check-site step_check_site
 if [ "$E2E" = "1" ]; then step browser-test-deps step_e2e; fi
 echo "ready in $(($(date +%s) - TOTAL_START))s: http://$SITE:$PORT/app (Administrator / $ADMIN_PASSWORD)"
 echo "  bench $BENCH, site $SITE; demo: scripts/demo.sh; tests: bash .ci/run"
+echo "  services: scripts/services.sh status|stop|start|restart (BENCH=$BENCH)"
+BENCH="$BENCH" PORT="$PORT" bash "$SERVICES" status
