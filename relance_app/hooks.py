@@ -38,7 +38,7 @@ doc_events = {
 	},
 	"Communication": {
 		"after_insert": "relance_app.overrides.communication.pause_on_reply",
-		"on_change": "relance_app.email_status.on_communication_change",  # Relance Log Sent on delivery
+		"on_change": "relance_app.run.email_status.on_communication_change",  # Relance Log Sent on delivery
 	},
 }
 

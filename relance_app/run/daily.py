@@ -14,8 +14,8 @@ from relance_app.data.calendar import business_days_only, is_business_day
 from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.engine import reasons as R
 from relance_app.engine.decide import decide
-from relance_app.pdf import delivery
 from relance_app.records.invoice_status import refresh_invoice_status
+from relance_app.run import email_status
 from relance_app.run.units import process_units
 
 JOB = "relance_app.run.units.process_units"
@@ -174,19 +174,6 @@ def scheduled_run():
 
 def sync_email_statuses() -> int:
 	"""Queued logs follow their Email Queue: Sent when it went out, Failed on error (then retried by
-	the next run, a bounded number of times). Hourly, and before each run."""
-	query, log, eq = delivery.queued_relance_emails()
-	rows = (
-		query.select(log.name, eq.status, eq.error).where(eq.status.isin(["Sent", "Error"])).run(as_dict=True)
-	)
-	for r in rows:
-		if r.status == "Sent":
-			frappe.db.set_value("Relance Log", r.name, "status", "Sent", update_modified=False)
-		else:
-			frappe.db.set_value(
-				"Relance Log",
-				r.name,
-				{"status": "Failed", "error": r.error or "Email Queue error"},
-				update_modified=False,
-			)
-	return len(rows)
+	the next run, a bounded number of times). Hourly and before each run, the safety net of
+	relance_app.run.email_status, which does it the moment each email is delivered."""
+	return email_status.follow()

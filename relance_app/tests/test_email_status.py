@@ -1,4 +1,4 @@
-"""A Relance Log follows its email at once (relance_app.email_status): Sent when the Email Queue row is
+"""A Relance Log follows its email at once (relance_app.run.email_status): Sent when the Email Queue row is
 delivered, Failed when Frappe gives up on it, whoever sends it, with no hourly sync in between."""
 
 import smtplib
@@ -8,8 +8,8 @@ import frappe
 from frappe.email.doctype.email_queue.email_queue import SendMailContext, get_email_retry_limit
 from frappe.utils import add_days
 
-from relance_app.email_status import follow
 from relance_app.pdf import delivery
+from relance_app.run.email_status import follow
 from relance_app.tests.test_run import TODAY, RelanceRunCase, run
 from relance_app.tests.utils import flush_queue, logs_of, make_invoice, policy_copy
 

@@ -321,7 +321,7 @@ class TestApproval(RelanceRunCase):
 		self.assertIn("demeure", mail.subject.lower())
 		self.assertTrue("injonction de payer" in mail.body_text().lower(), "no court warning in the notice")
 		log = frappe.get_doc("Relance Log", log.name)
-		self.assertEqual(log.status, "Sent")  # it followed the delivery (relance_app.email_status)
+		self.assertEqual(log.status, "Sent")  # it followed the delivery (relance_app.run.email_status)
 		self.assertEqual(log.approved_by, "Administrator")
 		self.assertTrue(log.todo)
 		files = frappe.get_all(

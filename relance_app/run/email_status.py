@@ -8,15 +8,20 @@ Communication's `on_change` event (hooks.py `doc_events`), the one place every d
 passes through (each relance email is queued with its Communication). The change is published to the
 open Relance Log lists, which refresh the row.
 
-The hourly `sync_email_statuses` (relance_app.run.daily) stays as the safety net: it sets the same
-statuses from the same rows.
+The hourly `sync_email_statuses` (relance_app.run.daily) stays as the safety net: it calls `follow()`
+for every queued relance email.
 """
 
 from __future__ import annotations
 
 import frappe
 
-FINAL = ("Sent", "Error")  # Email Queue statuses a Relance Log follows (Frappe's retries are not final)
+from relance_app.constants import FAILED, SENT
+from relance_app.pdf import delivery
+
+# the Email Queue statuses a Relance Log follows (Frappe's own, final: its retries are not)
+EMAIL_SENT, EMAIL_ERROR = "Sent", "Error"
+FINAL = (EMAIL_SENT, EMAIL_ERROR)
 
 
 def on_communication_change(doc, method=None) -> None:
@@ -31,23 +36,16 @@ def on_communication_change(doc, method=None) -> None:
 def follow(communication: str | None = None) -> int:
 	"""Queued Relance Logs (of one Communication, or all of them) set from their Email Queue row: Sent
 	when it went out, Failed when Frappe gave up on it. Returns the number of logs changed."""
-	log = frappe.qb.DocType("Relance Log")
-	eq = frappe.qb.DocType("Email Queue")
-	query = (
-		frappe.qb.from_(log)
-		.join(eq)
-		.on(eq.name == log.email_queue)
-		.select(log.name, eq.status, eq.error)
-		.where((log.status == "Queued") & eq.status.isin(FINAL))
-	)
+	query, log, eq = delivery.queued_relance_emails()
+	query = query.select(log.name, eq.status, eq.error).where(eq.status.isin(FINAL))
 	if communication:
 		query = query.where(log.communication == communication)
 	rows = query.run(as_dict=True)
 	for r in rows:
-		if r.status == "Sent":
-			values = {"status": "Sent"}
+		if r.status == EMAIL_SENT:
+			values = {"status": SENT}
 		else:
-			values = {"status": "Failed", "error": r.error or "Email Queue error"}
+			values = {"status": FAILED, "error": r.error or "Email Queue error"}
 		frappe.db.set_value("Relance Log", r.name, values, update_modified=False)
 		frappe.publish_realtime(
 			"list_update",
