@@ -24,6 +24,7 @@ from relance_app.constants import (
 	PAYMENT_PROMISE,
 	SENDING_METHODS,
 )
+from relance_app.data.invoices import latest_open_company
 from relance_app.run.daily import run_dunning as _run
 from relance_app.run.preview import next_unit, preview_next, simulate
 from relance_app.run.units import approve_log, process_units
@@ -196,9 +197,9 @@ def simulate_policy(dunning_policy: str, days: int = 60) -> dict:
 @args.checked(roles=args.ACCOUNTS, customer=args.Doc("Customer"), company=args.Doc("Company", required=False))
 def get_portal_link(customer: str, company=None) -> str:
 	"""The link to the customer's debtor page for `company` (default: the company of its latest open
-	invoice, else the default company), valid for the days set in Relance Settings from now."""
-
-	return get_link(customer, company)
+	invoice the user may read, else the default company), valid for the days set in Relance Settings
+	from now."""
+	return get_link(customer, company or latest_open_company(customer))
 
 
 @frappe.whitelist(methods=["POST"])

@@ -10,7 +10,7 @@ import frappe
 
 from relance_app.common import cache
 from relance_app.constants import LEGAL_RATE
-from relance_app.data.invoices import Candidate, load_policies, select_candidates
+from relance_app.data.invoices import Candidate, load_policies, open_and_overdue, select_candidates
 from relance_app.engine.models import Policy
 
 
@@ -28,33 +28,26 @@ class FileData:
 	policy_doc: object = None
 
 
-def overdue_filters(as_of: date, **more) -> dict:
-	"""A submitted sales invoice, not a return, with something left to pay, due before `as_of`."""
-	return {
-		**more,
-		"docstatus": 1,
-		"is_return": 0,
-		"outstanding_amount": (">", 0),
-		"due_date": ("<", as_of),
-	}
-
-
 def overdue_invoices(customer: str, company: str, as_of: date) -> list[str]:
-	return frappe.get_all(
-		"Sales Invoice",
-		filters=overdue_filters(as_of, customer=customer, company=company),
-		pluck="name",
-		order_by="due_date asc, name asc",
+	si = frappe.qb.DocType("Sales Invoice")
+	return (
+		frappe.qb.from_(si)
+		.select(si.name)
+		.where(open_and_overdue(si, as_of) & (si.customer == customer) & (si.company == company))
+		.orderby(si.due_date)
+		.orderby(si.name)
+		.run(pluck=True)
 	)
 
 
 def overdue_companies(customer: str, as_of: date) -> list[str]:
+	si = frappe.qb.DocType("Sales Invoice")
 	return sorted(
-		set(
-			frappe.get_all(
-				"Sales Invoice", filters=overdue_filters(as_of, customer=customer), pluck="company"
-			)
-		)
+		frappe.qb.from_(si)
+		.select(si.company)
+		.distinct()
+		.where(open_and_overdue(si, as_of) & (si.customer == customer))
+		.run(pluck=True)
 	)
 
 

@@ -63,23 +63,16 @@ def portal_url(customer: str, company: str) -> str:
 
 
 def get_link(customer: str, company: str | None = None) -> str:
-	"""relance_app.api.get_portal_link: the arguments are checked there."""
+	"""relance_app.api.get_portal_link: the arguments are checked there; without a company, the user's
+	default company, else the site's."""
 	if not settings().enabled:
 		frappe.throw(
 			_("The debtor page is turned off in Relance Settings."),
 			DebtorAnswerError,
 			title=_("Debtor Page Turned Off"),
 		)
-	if not company:
-		latest = frappe.get_list(
-			"Sales Invoice",
-			filters={"customer": customer, "docstatus": 1, "outstanding_amount": (">", 0)},
-			pluck="company",
-			order_by="posting_date desc",
-			limit_page_length=1,
-		)
-		company = (latest and latest[0]) or frappe.defaults.get_user_default("Company")
-		company = company or frappe.db.get_single_value("Global Defaults", "default_company")
+	company = company or frappe.defaults.get_user_default("Company")
+	company = company or frappe.db.get_single_value("Global Defaults", "default_company")
 	if not company:
 		frappe.throw(
 			_("Give the company of the link."), args.InvalidArgumentError, title=_("Missing Argument")

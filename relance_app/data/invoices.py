@@ -187,6 +187,18 @@ def open_and_overdue(si, as_of: date) -> Criterion:
 	return is_open(si) & (si.due_date < as_of)
 
 
+def latest_open_company(customer: str) -> str | None:
+	"""The company of the customer's latest open invoice that the user may read, or None."""
+	si = frappe.qb.DocType("Sales Invoice")
+	where = is_open(si) & (si.customer == customer)
+	can_read = readable("Sales Invoice")
+	if can_read is not None:
+		where &= can_read
+	found = frappe.qb.from_(si).select(si.company).where(where).orderby(si.posting_date, order=frappe.qb.desc)
+	rows = found.limit(1).run(pluck=True)
+	return rows[0] if rows else None
+
+
 class _Sql(Criterion):
 	"""A condition Frappe wrote in SQL (its read conditions), as a criterion."""
 

@@ -11,6 +11,7 @@ from frappe import _
 from frappe.utils import cint, flt, getdate, today
 
 from relance_app.constants import ANSWERED, CUSTOMER_REPLIED, DISPUTE, PAYMENT_PROMISE
+from relance_app.data.invoices import is_open
 from relance_app.debtor_page.access import (
 	INVOICE_FIELDS,
 	invalid_message,
@@ -30,17 +31,14 @@ def page_context(token) -> dict:
 	frappe.local.lang = lang = access.language
 	today_ = getdate(today())
 	customer, company, conf = access.customer, access.company, access.settings
-	rows = frappe.get_all(
-		"Sales Invoice",
-		filters={
-			"customer": customer.name,
-			"company": company.name,
-			"docstatus": 1,
-			"is_return": 0,
-			"outstanding_amount": (">", 0),
-		},
-		fields=list(INVOICE_FIELDS),
-		order_by="due_date asc, name asc",
+	si = frappe.qb.DocType("Sales Invoice")
+	rows = (
+		frappe.qb.from_(si)
+		.select(*(si[f] for f in INVOICE_FIELDS))
+		.where(is_open(si) & (si.customer == customer.name) & (si.company == company.name))
+		.orderby(si.due_date)
+		.orderby(si.name)
+		.run(as_dict=True)
 	)
 	names = [r.name for r in rows]
 	answers = answers_of(names)
