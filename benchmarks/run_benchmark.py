@@ -506,38 +506,6 @@ def email_count(like=f"{PREFIX}-%"):
 # --- end to end: queueing, Email Queue flush with every PDF rendered, SMTP delivery ----------------
 
 
-class PrivateQueue:
-	"""A Redis of its own for the run's background jobs (FRAPPE_REDIS_QUEUE, read by Frappe's config):
-	the benchmark's workers take only the benchmark's jobs, and nobody else's jobs reach them."""
-
-	def __init__(self):
-		import shutil
-		import socket
-		import subprocess
-
-		with socket.socket() as sock:
-			sock.bind(("127.0.0.1", 0))
-			port = sock.getsockname()[1]
-		server = shutil.which("redis-server") or "redis-server"
-		self.process = subprocess.Popen(
-			[server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-			stdout=subprocess.DEVNULL,
-			stderr=subprocess.DEVNULL,
-		)
-		self.url = f"redis://127.0.0.1:{port}"
-		deadline = time.monotonic() + 20
-		while time.monotonic() < deadline:
-			try:
-				with socket.create_connection(("127.0.0.1", port), timeout=1):
-					break
-			except OSError:
-				time.sleep(0.1)
-
-	def stop(self):
-		self.process.terminate()
-		self.process.wait(10)
-
-
 class Sink:
 	"""An SMTP server on loopback (aiosmtpd) that keeps each message with its arrival time."""
 
@@ -1080,6 +1048,8 @@ def main():
 	queue = None
 	workers_for_queueing = [int(w) for w in args.queue_workers.split(",") if w.strip()]
 	if not args.reports_only and (workers_for_queueing or not args.no_e2e):
+		from relance_app.tests.utils import PrivateQueue
+
 		queue = PrivateQueue()
 		os.environ["FRAPPE_REDIS_QUEUE"] = queue.url  # for this process and the workers it starts
 	import frappe

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 	("plumbing", ("common",)),
 	("reading", ("data", "setup")),
 	("documents", ("documents", "pdf")),
-	("records", ("records", "email_status")),
+	("records", ("records",)),
 	("channels", ("channels", "holds")),
 	("run", ("run",)),
 	("views", ("analytics", "debtor_page", "collection_file")),

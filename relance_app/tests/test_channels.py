@@ -6,7 +6,15 @@ import frappe
 from frappe.utils import add_days, flt, getdate, today
 
 from relance_app.tests.test_run import RelanceRunCase, run
-from relance_app.tests.utils import company, flush_queue, logs_of, make_invoice, policy_copy, unique
+from relance_app.tests.utils import (
+	company,
+	flush_queue,
+	logs_of,
+	make_invoice,
+	policy_copy,
+	settings_changed,
+	unique,
+)
 
 TODAY = getdate(today())
 
@@ -26,14 +34,11 @@ def company_holidays(*days):
 	).insert()
 	previous = frappe.db.get_value("Company", company(), "default_holiday_list")
 	frappe.db.set_value("Company", company(), "default_holiday_list", holiday_list.name)
-	frappe.db.set_single_value("Relance Settings", "business_days_only", 1)
-	frappe.clear_document_cache("Relance Settings", "Relance Settings")
 	try:
-		yield holiday_list
+		with settings_changed("Relance Settings", {"business_days_only": 1}):
+			yield holiday_list
 	finally:
 		frappe.db.set_value("Company", company(), "default_holiday_list", previous)
-		frappe.db.set_single_value("Relance Settings", "business_days_only", 0)
-		frappe.clear_document_cache("Relance Settings", "Relance Settings")
 		frappe.db.commit()  # nosemgrep
 
 
@@ -127,18 +132,19 @@ class TestSchedule(RelanceRunCase):
 			self.assertEqual([x.stage_name for x in logs_of(si.name) if x.status != "Skipped"], ["Relance 1"])
 
 	def test_scheduler_runs_once_a_day_from_the_run_hour(self):
+		from unittest.mock import patch
+
 		from frappe.utils import now_datetime
 
 		from relance_app.run import daily as run_module
 
 		calls = []
-		original = run_module.run_dunning
-		run_module.run_dunning = lambda as_of=None, **kw: calls.append(as_of)
 		hour = now_datetime().hour
-		try:
-			frappe.db.set_single_value(
-				"Relance Settings", {"enabled": 1, "run_hour": 23 if hour < 23 else 0, "last_run_on": None}
-			)
+		schedule = {"enabled": 1, "run_hour": 23 if hour < 23 else 0, "last_run_on": None}
+		with (
+			patch.object(run_module, "run_dunning", lambda as_of=None, **kw: calls.append(as_of)),
+			settings_changed("Relance Settings", schedule, commit=True),  # scheduled_run commits
+		):
 			run_module.scheduled_run()
 			self.assertEqual(calls, [] if hour < 23 else [now_datetime().date()])
 			frappe.db.set_single_value("Relance Settings", {"run_hour": 0, "last_run_on": None})
@@ -146,10 +152,6 @@ class TestSchedule(RelanceRunCase):
 			run_module.scheduled_run()
 			run_module.scheduled_run()  # the same day again: nothing
 			self.assertEqual(calls, [now_datetime().date()])
-		finally:
-			run_module.run_dunning = original
-			frappe.db.set_single_value("Relance Settings", {"run_hour": 8, "last_run_on": None})
-			frappe.db.commit()  # nosemgrep
 
 	def test_next_relance_date_falls_on_the_companys_next_business_day(self):
 		from relance_app.run.preview import preview_next

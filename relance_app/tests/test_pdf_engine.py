@@ -17,7 +17,14 @@ from relance_app.pdf import delivery, engine
 from relance_app.pdf.chromium import ChromiumError, PageSetup, find_executable
 from relance_app.run.daily import sync_email_statuses
 from relance_app.tests.test_run import TODAY, RelanceRunCase, run
-from relance_app.tests.utils import flush_queue, logs_of, make_invoice, pdf_text, policy_copy
+from relance_app.tests.utils import (
+	flush_queue,
+	logs_of,
+	make_invoice,
+	pdf_text,
+	policy_copy,
+	settings_changed,
+)
 
 HAS_CHROMIUM = bool(find_executable(os.environ.get("RELANCE_CHROMIUM")))
 
@@ -136,14 +143,11 @@ class TestChromiumDelivery(PdfEngineCase):
 		[attachment] = frappe.get_doc("Email Queue", log.email_queue).attachments_list
 		attachment.pop("print_format_attachment")
 		# in this transaction only: the print gets Frappe's header and footer documents
-		frappe.db.set_single_value("Print Settings", "repeat_header_footer", 1)
-		frappe.clear_document_cache("Print Settings", "Print Settings")
-		try:
-			with engine.relance_emails("Chromium"):
-				pdf = frappe.attach_print(**attachment)["fcontent"]
-		finally:
-			frappe.db.set_single_value("Print Settings", "repeat_header_footer", 0)
-			frappe.clear_document_cache("Print Settings", "Print Settings")
+		with (
+			settings_changed("Print Settings", {"repeat_header_footer": 1}),
+			engine.relance_emails("Chromium"),
+		):
+			pdf = frappe.attach_print(**attachment)["fcontent"]
 		self.assertTrue(by_chromium(pdf))
 		text = squeeze(pdf_text(pdf))
 		self.assertIn(squeeze(si.name), text, "the heading, drawn as Chromium's page header")

@@ -1,6 +1,7 @@
 """The daily run against a real site: real Email Queue, real SMTP delivery to a loopback server, real
 PDFs. Each test uses its own customers; the run is restricted to their invoices."""
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,8 @@ from relance_app.channels import email as email_channel
 from relance_app.records import invoice_status
 from relance_app.run.daily import run_dunning, sync_email_statuses
 from relance_app.tests.utils import (
+	PrivateQueue,
+	SiteState,
 	SMTPCapture,
 	company,
 	default_policy,
@@ -26,6 +29,8 @@ from relance_app.tests.utils import (
 	pay,
 	pdf_text,
 	policy_copy,
+	set_aside_own_emails,
+	settings_changed,
 	setup_email_account,
 	unique,
 )
@@ -46,23 +51,26 @@ class RelanceRunCase(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
+		cls.site_state = SiteState()  # read before anything changes; written back in tearDownClass
 		cls.smtp = SMTPCapture().start()
 		setup_email_account(cls.smtp.port)
-		settings = frappe.get_single("Relance Settings")
-		settings.update({"enabled": 1, "test_mode": 0, "business_days_only": 0})
-		settings.save(ignore_permissions=True)
+		frappe.db.set_single_value(
+			"Relance Settings", {"enabled": 1, "test_mode": 0, "business_days_only": 0}
+		)
+		frappe.clear_document_cache("Relance Settings", "Relance Settings")
 		frappe.db.commit()  # nosemgrep: the run commits per unit; its setup must be visible
 
 	@classmethod
 	def tearDownClass(cls):
 		cls.smtp.stop()
 		super().tearDownClass()
+		cls.site_state.restore()
 
 	def setUp(self):
 		self.smtp.clear()
 		frappe.set_user("Administrator")
-		# what other runs left in the queue is not this test's mail
-		frappe.db.set_value("Email Queue", {"status": "Not Sent"}, "status", "Expired")
+		# what this process's earlier tests left unsent is not this test's mail (nobody else's is touched)
+		set_aside_own_emails()
 
 	def customer(self, email=True, **kw):
 		name = unique("Client")
@@ -254,17 +262,10 @@ class TestRecipientsAndModes(RelanceRunCase):
 	def test_test_mode_redirects_and_prefixes(self):
 		customer, address = self.customer()
 		si = make_invoice(customer, add_days(TODAY, -10))
-		frappe.db.set_single_value(
-			"Relance Settings", {"test_mode": 1, "test_email": "test-relances@example.com"}
-		)
-		frappe.clear_document_cache("Relance Settings", "Relance Settings")
-		try:
+		test_mode = {"test_mode": 1, "test_email": "test-relances@example.com"}
+		with settings_changed("Relance Settings", test_mode, commit=True):  # the run commits per unit
 			run([si])
 			flush_queue()
-		finally:
-			frappe.db.set_single_value("Relance Settings", "test_mode", 0)
-			frappe.clear_document_cache("Relance Settings", "Relance Settings")
-			frappe.db.commit()  # nosemgrep
 		[mail] = self.smtp.to("test-relances@example.com")
 		self.assertTrue(mail.subject.startswith("[TEST]"))
 		self.assertEqual(self.smtp.to(address), [])
@@ -439,37 +440,42 @@ class TestDryRunAndPermissions(RelanceRunCase):
 		self.assertIn("counts", api.run_dunning(dry_run=True))
 
 
-def bench_python(code: str | None = None, *args: str) -> subprocess.CompletedProcess:
+def bench_python(code: str | None = None, *args: str, env=None) -> subprocess.CompletedProcess:
 	"""Run the bench's Python in the sites folder: a separate process with its own connections."""
 	sites = os.path.abspath(frappe.local.sites_path)
 	command = [sys.executable, "-c", code] if code else [sys.executable, *args]
-	return subprocess.run(command, cwd=sites, timeout=600, capture_output=True, text=True)
+	return subprocess.run(command, cwd=sites, timeout=600, capture_output=True, text=True, env=env)
 
 
 class TestWorkers(RelanceRunCase):
 	"""The run as production runs it: chunks enqueued on the "long" queue and executed by a real RQ
-	worker process; a worker process killed with SIGKILL in the middle of a unit."""
+	worker process (on a Redis of the test's own: the bench's queues are left alone); a worker process
+	killed with SIGKILL in the middle of a unit."""
 
 	def test_chunks_are_enqueued_and_a_real_worker_sends_each_once(self):
 		people = [self.customer() for _ in range(3)]
 		invoices = [make_invoice(c, add_days(TODAY, -10)).name for c, _ in people]
-		previous = frappe.db.get_single_value("Relance Settings", "chunk_size")
-		frappe.db.set_single_value("Relance Settings", "chunk_size", 2)
 		frappe.db.commit()  # nosemgrep: the worker's connection must see the invoices
-		frappe.flags.in_test = False  # enqueue for real
-		try:
-			result = run_dunning(as_of=TODAY, invoice_names=invoices)
-		finally:
-			frappe.flags.in_test = True
-			frappe.db.set_single_value("Relance Settings", "chunk_size", previous)
-			frappe.db.commit()  # nosemgrep
-		self.assertEqual((result["units"], result["outcomes"]), (3, {"enqueued": 3, "jobs": 2}))
-		for name in invoices:
-			self.assertEqual(logs_of(name), [], "nothing is done before a worker takes the jobs")
-
-		worker = bench_python(
-			None, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long", "--burst"
-		)
+		enqueue = f"""
+import json, frappe
+frappe.init(site={frappe.local.site!r}, sites_path=".")
+frappe.connect()
+from relance_app.run.daily import run_dunning
+print(json.dumps(run_dunning(as_of={str(TODAY)!r}, invoice_names={invoices!r})))
+"""
+		with settings_changed("Relance Settings", {"chunk_size": 2}, commit=True), PrivateQueue() as queue:
+			enqueued = bench_python(enqueue, env=queue.env)  # the run, enqueueing for real
+			self.assertEqual(enqueued.returncode, 0, enqueued.stderr[-2000:])
+			result = json.loads(enqueued.stdout.strip().splitlines()[-1])
+			self.assertEqual((result["units"], result["outcomes"]), (3, {"enqueued": 3, "jobs": 2}))
+			frappe.db.rollback()
+			for name in invoices:
+				self.assertEqual(logs_of(name), [], "nothing is done before a worker takes the jobs")
+			worker = bench_python(
+				None,
+				*("-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long", "--burst"),
+				env=queue.env,
+			)
 		self.assertEqual(worker.returncode, 0, worker.stderr[-2000:])
 		frappe.db.rollback()  # a fresh snapshot: what the worker committed
 		for name in invoices:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
+import time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import frappe
@@ -26,6 +31,89 @@ def company() -> str:
 			or frappe.get_all("Company", pluck="name", limit=1)[0]
 		)
 	return COMPANY
+
+
+# --- what a test class changes, and only that ----------------------------------------------------
+
+# the invoices the tests of this process made: the Email Queue rows a test sends or sets aside are
+# theirs, never another run's
+CREATED_INVOICES: set[str] = set()
+# the Singles the integration suite changes
+SINGLES = ("Relance Settings", "Print Settings")
+BOOKKEEPING = ("name", "doctype", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
+
+
+class SiteState:
+	"""What a test class is about to change on the site, read first and written back at the end:
+	the Singles' values and which Email Account sends by default."""
+
+	def __init__(self, singles=SINGLES):
+		self.singles = {doctype: self.values(doctype) for doctype in singles}
+		self.accounts = {
+			a.name: a.default_outgoing
+			for a in frappe.get_all("Email Account", fields=["name", "default_outgoing"])
+		}
+
+	@staticmethod
+	def values(doctype: str) -> dict:
+		return {k: v for k, v in frappe.db.get_singles_dict(doctype).items() if k not in BOOKKEEPING}
+
+	def restore(self) -> None:
+		"""Every value as it was read (and an Email Account made since removed), committed."""
+		frappe.db.rollback()
+		for doctype, values in self.singles.items():
+			now = self.values(doctype)
+			changed = {k: v for k, v in values.items() if now.get(k) != v}
+			for key in set(now) - set(values):  # a value first written by the test
+				changed[key] = None
+			if changed:
+				frappe.db.set_single_value(doctype, changed)
+			frappe.clear_document_cache(doctype, doctype)
+		for account in frappe.get_all("Email Account", fields=["name", "default_outgoing"]):
+			if account.name not in self.accounts:
+				frappe.delete_doc("Email Account", account.name, ignore_permissions=True, force=True)
+			elif account.default_outgoing != self.accounts[account.name]:
+				frappe.db.set_value(
+					"Email Account", account.name, "default_outgoing", self.accounts[account.name]
+				)
+		frappe.db.commit()  # nosemgrep: the class committed its changes; it commits their undoing
+
+
+@contextmanager
+def settings_changed(doctype: str, values: dict, commit: bool = False):
+	"""`values` in the Single for the block, then each field back to what it was; committed around
+	the block when other connections (a worker, the web server) must read them."""
+	before = {key: frappe.db.get_single_value(doctype, key) for key in values}
+	frappe.db.set_single_value(doctype, values)
+	frappe.clear_document_cache(doctype, doctype)
+	if commit:
+		frappe.db.commit()  # nosemgrep
+	try:
+		yield
+	finally:
+		frappe.db.set_single_value(doctype, before)
+		frappe.clear_document_cache(doctype, doctype)
+		if commit:
+			frappe.db.commit()  # nosemgrep
+
+
+def own_unsent_emails() -> list[str]:
+	"""The Email Queue rows still to send about this process's invoices, oldest first."""
+	if not CREATED_INVOICES:
+		return []
+	return frappe.get_all(
+		"Email Queue",
+		filters={"status": "Not Sent", "reference_name": ("in", sorted(CREATED_INVOICES))},
+		pluck="name",
+		order_by="creation asc",
+	)
+
+
+def set_aside_own_emails() -> None:
+	"""What earlier tests of this process left unsent is not the next test's mail: Expired. Nobody
+	else's row is touched."""
+	for name in own_unsent_emails():
+		frappe.db.set_value("Email Queue", name, "status", "Expired", update_modified=False)
 
 
 # --- SMTP ---------------------------------------------------------------------------------------
@@ -141,13 +229,11 @@ def setup_email_account(port: int) -> str:
 
 
 def flush_queue() -> int:
-	"""Send what the Email Queue holds, through the real SMTP path."""
+	"""Send what the Email Queue holds about this process's invoices, through the real SMTP path."""
 	frappe.flags.testing_email = True
 	frappe.flags.mute_emails = False
 	sent = 0
-	for name in frappe.get_all(
-		"Email Queue", filters={"status": "Not Sent"}, pluck="name", order_by="creation asc"
-	):
+	for name in own_unsent_emails():
 		frappe.get_doc("Email Queue", name).send(force_send=True)
 		sent += 1
 	return sent
@@ -239,6 +325,7 @@ def make_invoice(
 		}
 	)
 	si.insert(ignore_permissions=True)
+	CREATED_INVOICES.add(si.name)
 	if contact_email is not None:
 		si.db_set("contact_email", contact_email)
 	if submit:
@@ -307,3 +394,40 @@ def policy_copy(customer, changes=None, **values):
 	policy.insert()
 	frappe.db.set_value("Customer", customer, "dunning_policy", policy.name)
 	return policy
+
+
+# --- background jobs -------------------------------------------------------------------------------
+
+
+class PrivateQueue:
+	"""A Redis of its own for background jobs (FRAPPE_REDIS_QUEUE, read by Frappe's config at init):
+	the processes started with `env` enqueue and work only there, and nobody else's job reaches them
+	(the bench's own queues are never emptied)."""
+
+	def __init__(self):
+		port = free_port()
+		server = shutil.which("redis-server") or "redis-server"
+		self.process = subprocess.Popen(
+			[server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+			stdout=subprocess.DEVNULL,
+			stderr=subprocess.DEVNULL,
+		)
+		self.url = f"redis://127.0.0.1:{port}"
+		self.env = {**os.environ, "FRAPPE_REDIS_QUEUE": self.url}
+		deadline = time.monotonic() + 20
+		while time.monotonic() < deadline:
+			try:
+				with socket.create_connection(("127.0.0.1", port), timeout=1):
+					break
+			except OSError:
+				time.sleep(0.1)
+
+	def stop(self):
+		self.process.terminate()
+		self.process.wait(10)
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc):
+		self.stop()

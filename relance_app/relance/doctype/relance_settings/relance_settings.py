@@ -8,7 +8,7 @@ from frappe.utils import cint
 
 from relance_app.common.settings import field_default
 from relance_app.exceptions import RelanceSettingsError
-from relance_app.pdf.chromium import find_executable
+from relance_app.pdf import chromium
 
 
 class RelanceSettings(Document):
@@ -55,7 +55,7 @@ class RelanceSettings(Document):
 		if self.pdf_engine != "Chromium" or not self.has_value_changed("pdf_engine"):
 			return
 		configured = frappe.get_conf().get("relance_chromium_path")
-		if not find_executable(configured):
+		if not chromium.find_executable(configured):
 			where = (
 				_(
 					"the path set as relance_chromium_path in the site config ({0}) is not an executable"
