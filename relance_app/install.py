@@ -18,6 +18,7 @@ import frappe
 from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields as _create_custom_fields
 
+from relance_app.common.frappe_compat import delete_modules_and_doctypes
 from relance_app.exceptions import RelanceInstallError
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
@@ -147,13 +148,13 @@ def abort_install(step: str, error: Exception):
 
 
 def undo_install():
-	from frappe.installer import _delete_doctypes, _delete_modules, remove_from_installed_apps
+	from frappe.installer import remove_from_installed_apps
 
 	in_uninstall = frappe.flags.in_uninstall
 	frappe.flags.in_uninstall = True  # never delete controller files, even in developer mode
 	try:
 		module_names = frappe.get_all("Module Def", filters={"app_name": APP}, pluck="name")
-		_delete_doctypes(_delete_modules(module_names, dry_run=False), dry_run=False)
+		delete_modules_and_doctypes(module_names)
 		remove_from_installed_apps(APP)
 		# during an install Frappe keeps its request cache (installed apps included): the Installed
 		# Applications list that `list-apps` shows would still name relance_app

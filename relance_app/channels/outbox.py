@@ -11,55 +11,25 @@ the builder is Frappe's, the email it builds is the same byte for byte (a test c
 - the stylesheet's parsed rules, and the text of those it cannot inline (its media queries, put in
   the email's head), per process and per stylesheet text (a changed stylesheet is a new key), while
   Premailer still applies them to each email's own HTML.
+
+The private names of Frappe's builder and of Premailer this needs are in relance_app.common.frappe_compat.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import frappe
 from frappe.email.doctype.email_queue.email_queue import QueueBuilder
 from frappe.utils import get_url, scrub_urls
-from lxml import etree
-from premailer import Premailer
 
 from relance_app.common import cache
-
-MAX_STYLESHEETS = 16
-_rules: OrderedDict = OrderedDict()  # (css text, index, options) -> (rules, leftover)
-
-
-class CachedRulesPremailer(Premailer):
-	"""Premailer whose parsed stylesheet rules are kept for the next email (the result of
-	`_parse_style_rules` depends on the CSS text, its index and the options only), and the text of
-	the rules it cannot inline (media queries: the `<style>` it adds to the head) with them."""
-
-	def _cached(self, css_body, ruleset_index) -> dict:
-		key = (css_body, ruleset_index, self.strip_important, self.disable_validation)
-		hit = _rules.get(key)
-		if hit is None:
-			rules, leftover = super()._parse_style_rules(css_body, ruleset_index)
-			hit = _rules[key] = {"rules": rules, "leftover": leftover}
-			if len(_rules) > MAX_STYLESHEETS:
-				_rules.popitem(last=False)
-		return hit
-
-	def _parse_style_rules(self, css_body, ruleset_index):
-		hit = self._cached(css_body, ruleset_index)
-		return list(hit["rules"]), list(hit["leftover"])  # transform() extends and sorts its own list
-
-	def _process_css_text(self, css_text, index, rules, head):
-		"""Premailer's, the leftover rules' text serialised once (cssutils: most of what is left)."""
-		hit = self._cached(css_text, index)
-		if head is None or self.keep_style_tags or not hit["leftover"]:
-			return super()._process_css_text(css_text, index, rules, head)
-		rules.extend(hit["rules"])
-		if "text" not in hit:
-			hit["text"] = self._css_rules_to_string(hit["leftover"])
-		style = etree.Element("style")
-		style.attrib["type"] = "text/css"
-		style.text = hit["text"]
-		head.append(style)
+from relance_app.common.frappe_compat import (
+	CachedRulesPremailer,
+	builder_email_account,
+	builder_message,
+	builder_sender,
+	remember_account_exists,
+	set_builder_email_account,
+)
 
 
 def email_css_files() -> list[str]:
@@ -109,12 +79,13 @@ class RelanceQueueBuilder(QueueBuilder):
 	kept (above)."""
 
 	def get_outgoing_email_account(self):
-		if not self._email_account:
-			key = ("outgoing_email_account", self.reference_doctype, self._sender)
-			self._email_account = cache.memo(
-				key, lambda: known_account(QueueBuilder.get_outgoing_email_account(self))
+		if not builder_email_account(self):
+			key = ("outgoing_email_account", self.reference_doctype, builder_sender(self))
+			account = cache.memo(
+				key, lambda: remember_account_exists(QueueBuilder.get_outgoing_email_account(self))
 			)
-		return self._email_account
+			set_builder_email_account(self, account)
+		return builder_email_account(self)
 
 	def process(self, send_now=False):
 		"""QueueBuilder.process for the one row a relance queues (never bulk, never sent now): the
@@ -138,21 +109,12 @@ class RelanceQueueBuilder(QueueBuilder):
 	def email_html_content(self):
 		return formatted_html(
 			self.subject,
-			self._message,
+			builder_message(self),
 			self.get_outgoing_email_account(),
 			header=self.header,
 			unsubscribe_link=self.unsubscribe_message(),
 			with_container=self.with_container,
 		)
-
-
-def known_account(account):
-	"""The batch's Email Account, its `is_exists_in_db()` (three queries, asked by QueueBuilder for every
-	email) answered once."""
-	if account is not None:
-		exists = account.is_exists_in_db()
-		account.is_exists_in_db = lambda: exists
-	return account
 
 
 def queue(**kwargs):

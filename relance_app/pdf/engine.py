@@ -50,7 +50,9 @@ MAX_CACHED = 64
 RECYCLE_AFTER = 1000  # documents one browser renders before it is replaced
 
 _browser: Chromium | None = None
-_files: dict[str, tuple[int, str, bytes]] = {}  # the site's public files, read once per process
+# the sites' public files, read once per process: keyed by site, since a worker serves every site of
+# the bench and two sites have the same /assets and /files paths with different contents
+_files: dict[tuple[str, str], tuple[int, str, bytes]] = {}
 _styles: dict[str, list] = {}  # a print format's `.print-format` page rules, parsed once per process
 _header_heights: dict[str, float] = {}
 _broken: dict[str, str] = {}  # why Chromium is not used in this process (missing, failed to start)
@@ -142,8 +144,10 @@ def browser() -> Chromium:
 		_browser = None  # a forked child never drives its parent's browser
 	if _broken.get("reason"):
 		raise ChromiumError(_broken["reason"])
-	if _browser is not None and _browser.documents >= RECYCLE_AFTER:
-		_browser.close()  # a fresh browser now and then: the worker's memory stays flat
+	if _browser is not None and (_browser.documents >= RECYCLE_AFTER or _browser.site_hosts != site_hosts()):
+		# a fresh browser now and then (the worker's memory stays flat), and for another site of the
+		# bench (a browser resolves only the host names of the site it was started for)
+		_browser.close()
 		_browser = None
 	if _browser is None:
 		conf = frappe.get_conf()
@@ -266,8 +270,9 @@ def site_file(url: str):
 	"""The site's public files (/assets, /files) from disk, for the page's requests; None lets the
 	request go to the site itself."""
 	path = unquote(urlsplit(url).path)
-	if path in _files:
-		return _files[path]
+	key = (frappe.local.site, path)
+	if key in _files:
+		return _files[key]
 	if path.startswith("/assets/"):
 		base = os.path.join(os.path.abspath(frappe.local.sites_path), "assets")
 	elif path.startswith("/files/"):
@@ -285,7 +290,7 @@ def site_file(url: str):
 	answer = (200, CONTENT_TYPES.get(os.path.splitext(full)[1].lower(), "application/octet-stream"), body)
 	if len(_files) >= MAX_CACHED:
 		_files.clear()
-	_files[path] = answer
+	_files[key] = answer
 	return answer
 
 
@@ -342,7 +347,8 @@ def header_template(document: str, page: PageSetup) -> str:
 def measured_height(chrome: Chromium, document: str, page: PageSetup) -> float:
 	"""Height in mm of a header or footer document at the page's printable width (cached)."""
 	width_mm = page.width_mm - page.margin_left_mm - page.margin_right_mm
-	key = hashlib.sha1(f"{width_mm}:{document}".encode()).hexdigest()
+	# the document's images and stylesheets are the site's: the same HTML may measure otherwise elsewhere
+	key = hashlib.sha1(f"{frappe.local.site}:{width_mm}:{document}".encode()).hexdigest()
 	if key not in _header_heights:
 		_header_heights[key] = chrome.measure_height(document, get_url(), width_mm, resolver=site_file)
 	return _header_heights[key]

@@ -9,7 +9,7 @@ import frappe
 from frappe.email.email_body import get_formatted_html
 
 from relance_app.channels import outbox
-from relance_app.common import cache
+from relance_app.common import cache, frappe_compat
 from relance_app.tests.test_run import RelanceRunCase
 
 BODY = """<div class="relance"><p>Bonjour <b>Dupont &amp; Fils</b>,</p>
@@ -35,7 +35,7 @@ class TestOutbox(RelanceRunCase):
 	def setUp(self):
 		super().setUp()
 		cache.clear()
-		outbox._rules.clear()
+		frappe_compat._rules.clear()
 
 	def test_html_is_frappes(self):
 		account = frappe.get_doc(
@@ -45,13 +45,13 @@ class TestOutbox(RelanceRunCase):
 			with self.subTest(subject=subject):
 				expected = get_formatted_html(subject, body, email_account=account)
 				self.assertEqual(outbox.formatted_html(subject, body, account), expected)
-		self.assertEqual(len(outbox._rules), 1, "the stylesheet parsed once for the three emails")
+		self.assertEqual(len(frappe_compat._rules), 1, "the stylesheet parsed once for the three emails")
 		self.assertIn('style="', outbox.formatted_html("x", BODY, account), "the stylesheet is inlined")
 
 	def test_changed_stylesheet_is_a_new_key(self):
 		html = "<html><head><style>p { color: red }</style></head><body><p>a</p></body></html>"
-		first = outbox.CachedRulesPremailer(html=html).transform()
-		second = outbox.CachedRulesPremailer(html=html.replace("red", "blue")).transform()
+		first = frappe_compat.CachedRulesPremailer(html=html).transform()
+		second = frappe_compat.CachedRulesPremailer(html=html.replace("red", "blue")).transform()
 		self.assertIn("color:red", first.replace(" ", ""))
 		self.assertIn("color:blue", second.replace(" ", ""))
 		self.assertNotIn("red", second)
@@ -63,10 +63,12 @@ class TestOutbox(RelanceRunCase):
 		html = "<html><head></head><body><p>a</p></body></html>"
 		expected = Premailer(html=html, css_text=[css], strip_important=False).transform()
 		for _ in range(2):  # parsed, then cached with its text
-			got = outbox.CachedRulesPremailer(html=html, css_text=[css], strip_important=False).transform()
+			got = frappe_compat.CachedRulesPremailer(
+				html=html, css_text=[css], strip_important=False
+			).transform()
 			self.assertEqual(got, expected)
 		self.assertIn("color: blue !important", got)
-		[hit] = outbox._rules.values()
+		[hit] = frappe_compat._rules.values()
 		self.assertIn("text", hit, "the leftover rules serialised once")
 
 	def test_queued_email_is_the_one_sendmail_queues(self):

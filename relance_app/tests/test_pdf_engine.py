@@ -245,6 +245,16 @@ class TestChromiumDelivery(PdfEngineCase):
 		self.assertIn("after", pdf_text(engine.render(html.format("after"))))
 		self.assertNotEqual(engine.browser().process.pid, pid)
 
+	def test_another_site_of_the_bench_gets_a_browser_of_its_own(self):
+		chrome = engine.browser()
+		pid = chrome.process.pid
+		self.assertEqual(engine.browser().process.pid, pid)
+		with patch.object(engine, "site_hosts", return_value=("other-site.example",)):
+			other = engine.browser()
+			self.assertNotEqual(other.process.pid, pid, "a browser resolves only its own site's hosts")
+			self.assertEqual(other.site_hosts, ("other-site.example",))
+		self.assertEqual(engine.browser().site_hosts, engine.site_hosts())
+
 	def test_page_setup_follows_wkhtmltopdf_options(self):
 		page = PageSetup.from_wkhtmltopdf(
 			{"page-size": "Letter", "margin-top": "20mm", "margin-left": "0.5in", "orientation": "Landscape"}
@@ -350,6 +360,21 @@ class TestDeliveryJobs(PdfEngineCase):
 		[(_fname, pdf)] = mail.pdfs()
 		self.assertFalse(by_chromium(pdf))
 		self.assertIn(si.name, pdf_text(pdf))
+
+
+class TestSiteFiles(FrappeTestCase):
+	"""A worker serves every site of the bench: the files the PDF engine read are kept per site."""
+
+	def test_a_file_read_for_one_site_is_never_served_to_another(self):
+		path = "/assets/frappe/images/frappe-framework-logo.svg"
+		url = f"http://{frappe.local.site}{path}"
+		engine._files.clear()
+		engine._files[("another.site", path)] = (200, "image/svg+xml", b"another site's logo")
+		status, _type, body = engine.site_file(url)
+		self.assertEqual(status, 200)
+		self.assertNotEqual(body, b"another site's logo")
+		self.assertIn((frappe.local.site, path), engine._files)
+		engine._files.clear()
 
 
 class TestChromiumChoice(FrappeTestCase):

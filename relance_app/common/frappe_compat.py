@@ -1,0 +1,113 @@
+"""Every private name of Frappe (and of Premailer, which Frappe uses for emails) that relance_app relies
+on, in one place. Nothing else in the app touches a private name of theirs.
+
+Checked against Frappe 15.72.4 and Premailer 3.10.0. relance_app/tests/test_frappe_compat.py fails,
+naming the internal, when one of them changes (a name, a signature, what it does): then this module,
+and only this one, is to be adapted.
+
+Why each one, since there is no public way:
+- Premailer `_parse_style_rules`, `_process_css_text`, `_css_rules_to_string`: Frappe inlines its
+  email stylesheet into every email with Premailer, which parses and serialises the same stylesheet
+  again for each email (half of the cost of queueing one). Overriding these three keeps the parsed
+  rules between emails; the email is byte for byte Frappe's (test_outbox compares them).
+- QueueBuilder `_email_account`, `_sender`, `_message`: the attributes `frappe.sendmail`'s builder
+  keeps its Email Account, sender and message in; the relance outbox looks the account up once per
+  batch and builds the same HTML with the cached stylesheet.
+- EmailAccount `is_exists_in_db()`, answered once per batch: QueueBuilder asks it (three queries) for
+  every email it queues; the account does not vanish during a batch.
+- frappe.installer `_delete_modules`, `_delete_doctypes`: undoing a failed install the way
+  `bench uninstall-app` removes an app's modules and DocTypes (`remove_app` would run the
+  uninstall hooks and ask questions, which a failed install must not).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from frappe.email.doctype.email_queue.email_queue import QueueBuilder
+from lxml import etree
+from premailer import Premailer
+
+CHECKED_AGAINST = {"frappe": "15.72.4", "premailer": "3.10.0"}
+
+# --- Premailer ------------------------------------------------------------------------------------
+
+MAX_STYLESHEETS = 16
+_rules: OrderedDict = OrderedDict()  # (css text, index, options) -> {"rules", "leftover", "text"}
+
+
+class CachedRulesPremailer(Premailer):
+	"""Premailer whose parsed stylesheet rules are kept for the next email (the result of
+	`_parse_style_rules` depends on the CSS text, its index and the options only), and the text of
+	the rules it cannot inline (media queries: the `<style>` it adds to the head) with them."""
+
+	def _cached(self, css_body, ruleset_index) -> dict:
+		key = (css_body, ruleset_index, self.strip_important, self.disable_validation)
+		hit = _rules.get(key)
+		if hit is None:
+			rules, leftover = super()._parse_style_rules(css_body, ruleset_index)
+			hit = _rules[key] = {"rules": rules, "leftover": leftover}
+			if len(_rules) > MAX_STYLESHEETS:
+				_rules.popitem(last=False)
+		return hit
+
+	def _parse_style_rules(self, css_body, ruleset_index):
+		hit = self._cached(css_body, ruleset_index)
+		return list(hit["rules"]), list(hit["leftover"])  # transform() extends and sorts its own list
+
+	def _process_css_text(self, css_text, index, rules, head):
+		"""Premailer's, the leftover rules' text serialised once (cssutils: most of what is left)."""
+		hit = self._cached(css_text, index)
+		if head is None or self.keep_style_tags or not hit["leftover"]:
+			return super()._process_css_text(css_text, index, rules, head)
+		rules.extend(hit["rules"])
+		if "text" not in hit:
+			hit["text"] = self._css_rules_to_string(hit["leftover"])
+		style = etree.Element("style")
+		style.attrib["type"] = "text/css"
+		style.text = hit["text"]
+		head.append(style)
+
+
+def clear_stylesheet_cache() -> None:
+	_rules.clear()
+
+
+# --- QueueBuilder and Email Account ---------------------------------------------------------------
+
+
+def builder_email_account(builder: QueueBuilder):
+	"""The Email Account the builder holds (None until it looked it up)."""
+	return builder._email_account
+
+
+def set_builder_email_account(builder: QueueBuilder, account) -> None:
+	builder._email_account = account
+
+
+def builder_sender(builder: QueueBuilder) -> str | None:
+	"""The sender the builder was given (its `sender` property falls back on the account's)."""
+	return builder._sender
+
+
+def builder_message(builder: QueueBuilder) -> str:
+	"""The message (HTML) the builder was given, before Frappe's email template wraps it."""
+	return builder._message
+
+
+def remember_account_exists(account):
+	"""`account.is_exists_in_db()` answered once for the account's life (a batch)."""
+	if account is not None:
+		exists = account.is_exists_in_db()
+		account.is_exists_in_db = lambda: exists
+	return account
+
+
+# --- frappe.installer -----------------------------------------------------------------------------
+
+
+def delete_modules_and_doctypes(modules: list[str]) -> None:
+	"""The app's Module Defs and their DocTypes deleted as `bench uninstall-app` deletes them."""
+	from frappe.installer import _delete_doctypes, _delete_modules
+
+	_delete_doctypes(_delete_modules(modules, dry_run=False), dry_run=False)
