@@ -232,15 +232,15 @@ def record_letter_delivery(
 ) -> dict:
 	"""Record how the letter of a letter stage was sent, its posting date and its acknowledgement of
 	receipt (with the scan). Only these fields of the log change; the invoice's timeline says so."""
-	return letter.record_delivery(
-		relance_log,
-		sending_method,
-		registered_number,
-		posting_date,
-		acknowledgement,
-		acknowledgement_date,
-		scan,
-	)
+	entered = {
+		"sending_method": sending_method,
+		"registered_number": registered_number,
+		"posting_date": posting_date,
+		"acknowledgement": acknowledgement,
+		"acknowledgement_date": acknowledgement_date,
+		"scan": scan,
+	}
+	return letter.record_delivery(relance_log, entered)
 
 
 # --- the collection file (dossier de recouvrement): relance_app/collection_file/ ---------------------

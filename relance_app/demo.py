@@ -16,9 +16,21 @@ Refuses a site that scripts/setup_bench.sh did not create (site_config `relance_
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import frappe
 from frappe.utils import add_days, getdate, today
+
+from relance_app import api
+from relance_app.run.daily import run_dunning, sync_email_statuses
+from relance_app.tests.utils import (
+	SMTPCapture,
+	flush_queue,
+	make_customer,
+	make_invoice,
+	pay,
+	setup_email_account,
+)
 
 OUT_DIR = "/tmp/relance-demo-mails"
 
@@ -48,11 +60,11 @@ BOOK = [
 HISTORY_DAYS = 50  # the earliest stage of the book (J-5 of an invoice 45 days late) is 50 days ago
 
 
-def run(force: int = 0, as_of: str | None = None) -> None:
-	"""Load a demo book, send the day's relances to a loopback SMTP server, print what went out."""
-	from relance_app.run.daily import run_dunning, sync_email_statuses
-	from relance_app.tests.utils import SMTPCapture, flush_queue, setup_email_account
-
+@contextmanager
+def demo_day(force, as_of: str | None = None):
+	"""The demo's day opened: the site checked, an SMTP server on loopback as the outgoing account,
+	every day a business day, a new book loaded and committed. Yields (day, capture, account, tag,
+	invoices); the SMTP server stops at the end."""
 	if not frappe.conf.get("relance_demo_site") and not int(force or 0):
 		frappe.throw(
 			f"{frappe.local.site} was not created by scripts/setup_bench.sh (no relance_demo_site in "
@@ -69,12 +81,19 @@ def run(force: int = 0, as_of: str | None = None) -> None:
 			"Relance Settings", {"enabled": 1, "test_mode": 0, "business_days_only": 0}
 		)
 		frappe.db.commit()
-
 		tag = frappe.generate_hash(length=4)
 		invoices = _load_book(day, tag)
-		names = list(invoices.values())
-		print(f"Demo book {tag}: {len(BOOK)} customers, {len(names)} invoices (today {day})")
+		frappe.db.commit()
+		print(f"Demo book {tag}: {len(BOOK)} customers, {len(invoices)} invoices (today {day})")
+		yield day, capture, account, tag, invoices
+	finally:
+		capture.stop()
 
+
+def run(force: int = 0, as_of: str | None = None) -> None:
+	"""Load a demo book, send the day's relances to a loopback SMTP server, print what went out."""
+	with demo_day(force, as_of) as (day, capture, account, tag, invoices):
+		names = list(invoices.values())
 		# the earlier relances, one day at a time, as the daily scheduler would have sent them
 		earlier = 0
 		for back in range(HISTORY_DAYS, 0, -1):
@@ -96,12 +115,9 @@ def run(force: int = 0, as_of: str | None = None) -> None:
 		sync_email_statuses()  # Queued -> Sent on the logs, as the hourly job does
 		frappe.db.commit()
 		_report(day, tag, invoices, result, approved, capture, account, first_log)
-	finally:
-		capture.stop()
 
 
 def _load_book(day, tag: str) -> dict[str, str]:
-	from relance_app.tests.utils import make_customer, make_invoice
 
 	invoices = {}
 	for key, customer, email, language, ctype, due_in, amount in BOOK:
@@ -115,8 +131,6 @@ def _load_book(day, tag: str) -> dict[str, str]:
 
 def _after_history(invoices: dict[str, str], day) -> None:
 	"""What happened since: a dispute, a promise, a payment."""
-	from relance_app import api
-	from relance_app.tests.utils import pay
 
 	api.set_hold(invoices["disputed"], "Dispute")
 	api.record_payment_promise(invoices["promised"], str(add_days(day, 7)))
@@ -125,7 +139,6 @@ def _after_history(invoices: dict[str, str], day) -> None:
 
 def _approve_waiting(names: list[str]) -> list[str]:
 	"""The accountant approves the mise en demeure (it waits for approval by policy)."""
-	from relance_app import api
 
 	waiting = frappe.get_all(
 		"Relance Log",

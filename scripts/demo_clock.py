@@ -261,31 +261,9 @@ def print_times(waited: dict) -> None:
 def demo(force: bool = False, as_of: str | None = None) -> None:
 	from relance_app import demo as book
 	from relance_app.run.daily import run_dunning
-	from relance_app.tests.utils import SMTPCapture, setup_email_account
 
-	if not frappe.conf.get("relance_demo_site") and not force:
-		frappe.throw(
-			f"{frappe.local.site} was not created by scripts/setup_bench.sh (no relance_demo_site in "
-			"its site_config.json): the demo adds customers and invoices and changes the outgoing "
-			"Email Account. Run it with --force to use this site anyway."
-		)
-	frappe.set_user("Administrator")
-	day = getdate(as_of or today())
-	capture = SMTPCapture().start()
-	try:
-		account = setup_email_account(capture.port)
-		# every day counts in the demo (the book's dates are calendar days)
-		frappe.db.set_single_value(
-			"Relance Settings", {"enabled": 1, "test_mode": 0, "business_days_only": 0}
-		)
-		frappe.db.commit()
-
-		tag = frappe.generate_hash(length=4)
-		invoices = book._load_book(day, tag)
+	with book.demo_day(force, as_of) as (day, capture, account, tag, invoices):
 		names = list(invoices.values())
-		frappe.db.commit()
-		print(f"Demo book {tag}: {len(book.BOOK)} customers, {len(names)} invoices (today {day})")
-
 		# the earlier relances, one day at a time, as the daily scheduler would have sent them
 		earlier = 0
 		start = now_datetime()
@@ -319,8 +297,6 @@ def demo(force: bool = False, as_of: str | None = None) -> None:
 				f"  (the site's run also delivered {others} emails for other invoices due today: not listed)"
 			)
 		book._report(day, tag, invoices, plan, waited["approved"], mine, account, first_log)
-	finally:
-		capture.stop()
 
 
 def main() -> int:

@@ -47,17 +47,9 @@ def refuse(message: str, title: str, exc=frappe.ValidationError):
 	frappe.throw(message, exc, title=title)
 
 
-def record_delivery(
-	relance_log: str,
-	sending_method: str,
-	registered_number=None,
-	posting_date=None,
-	acknowledgement=None,
-	acknowledgement_date=None,
-	scan=None,
-) -> dict:
-	"""Record how the letter of a letter stage was sent, its posting date and its acknowledgement of
-	receipt (with the scan). Only these fields of the log change; the invoice's timeline says so."""
+def record_delivery(relance_log: str, entered: dict) -> dict:
+	"""relance_app.api.record_letter_delivery's work: `entered` holds its arguments but the log
+	(sending_method, registered_number, posting_date, acknowledgement, acknowledgement_date, scan)."""
 	log = frappe.get_doc("Relance Log", relance_log)
 	if not frappe.has_permission("Sales Invoice", "write", log.sales_invoice):
 		refuse(
@@ -65,15 +57,13 @@ def record_delivery(
 			_("Not Permitted"),
 			frappe.PermissionError,
 		)
-	values = check_letter_values(
-		log, sending_method, registered_number, posting_date, acknowledgement, acknowledgement_date, scan
-	)
+	values = check_letter_values(log, frappe._dict(entered))
 	log.update(values)
 	log.flags.ignore_permissions = True
 	log.flags.ignore_links = True
 	log.save()  # the log tracks its changes: the Version keeps who entered what, and when
-	if scan:
-		attach_scan(scan, log.name)
+	if entered.get("scan"):
+		attach_scan(entered["scan"], log.name)
 	frappe.get_doc("Sales Invoice", log.sales_invoice).add_comment(
 		"Info", letter_comment(log), comment_email=frappe.session.user
 	)
@@ -81,9 +71,10 @@ def record_delivery(
 	return {"relance_log": log.name, **{f: str(log.get(f) or "") for f in LETTER_FIELDS}}
 
 
-def check_letter_values(
-	log, sending_method, registered_number, posting_date, acknowledgement, acknowledgement_date, scan
-) -> dict:
+def check_letter_values(log, entered) -> dict:
+	sending_method, scan = entered.sending_method, entered.scan
+	registered_number, posting_date = entered.registered_number, entered.posting_date
+	acknowledgement, acknowledgement_date = entered.acknowledgement, entered.acknowledgement_date
 	title = _("Invalid Letter Delivery")
 	if log.channel not in LETTER_CHANNELS:
 		refuse(

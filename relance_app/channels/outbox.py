@@ -18,8 +18,9 @@ The private names of Frappe's builder and of Premailer this needs are in relance
 from __future__ import annotations
 
 import frappe
+from frappe.email.doctype.email_account.email_account import EmailAccount
 from frappe.email.doctype.email_queue.email_queue import QueueBuilder
-from frappe.utils import get_url, scrub_urls
+from frappe.utils import get_url, parse_addr, scrub_urls
 
 from relance_app.common import cache
 from relance_app.common.frappe_compat import (
@@ -80,12 +81,19 @@ class RelanceQueueBuilder(QueueBuilder):
 
 	def get_outgoing_email_account(self):
 		if not builder_email_account(self):
-			key = ("outgoing_email_account", self.reference_doctype, builder_sender(self))
-			account = cache.memo(
-				key, lambda: remember_account_exists(QueueBuilder.get_outgoing_email_account(self))
-			)
+			sender = builder_sender(self)
+			key = ("outgoing_email_account", self.reference_doctype, sender)
+			account = cache.memo(key, lambda: remember_account_exists(self.account_of(sender)))
 			set_builder_email_account(self, account)
 		return builder_email_account(self)
+
+	def account_of(self, sender: str | None):
+		"""The enabled outgoing Email Account of `sender` (a policy's own), else Frappe's choice.
+		Frappe's lookup answers from its per-process cache, where the default account, once found,
+		is given for any sender: a policy's sender would go out through the default account."""
+		email = parse_addr(sender)[1] if sender and sender != "Administrator" else None
+		account = EmailAccount.find_one_by_filters(enable_outgoing=1, email_id=email) if email else None
+		return account or QueueBuilder.get_outgoing_email_account(self)
 
 	def process(self, send_now=False):
 		"""QueueBuilder.process for the one row a relance queues (never bulk, never sent now): the

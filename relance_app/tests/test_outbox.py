@@ -103,3 +103,26 @@ class TestOutbox(RelanceRunCase):
 		with self.assertQueryCount(0):  # the Email Account is not looked up again
 			outbox.RelanceQueueBuilder(**args).get_outgoing_email_account().is_exists_in_db()
 		frappe.db.rollback()
+
+	def test_a_policys_own_sender_is_its_account_after_the_default_one_was_used(self):
+		"""Frappe's per-process lookup gives the default account, once found, for any sender: a relance
+		of a policy with its own sender must still go out through that sender's account."""
+		from relance_app.tests.utils import loopback_email_account
+
+		own = loopback_email_account(
+			"Relance Test Own Sender", "recouvrement@relance-test.example", self.smtp.port
+		)
+		args = {
+			"recipients": ["client@client.example"],
+			"subject": "Relance",
+			"message": BODY,
+			"reference_doctype": "Sales Invoice",
+			"add_unsubscribe_link": 0,
+		}
+		default = outbox.queue(**args)  # the default account: Frappe caches it for the process
+		cache.clear()  # a new batch
+		mine = outbox.queue(**args, sender=f"Recouvrement <{own.email_id}>")
+		self.assertNotEqual(default.email_account, own.name)
+		self.assertEqual(mine.email_account, own.name)
+		self.assertIn(own.email_id, mine.sender)
+		frappe.db.rollback()
