@@ -18,7 +18,7 @@ from frappe.query_builder import Criterion
 from frappe.utils import cint, flt, getdate, today
 
 from relance_app.common import cache
-from relance_app.constants import ANSWERED
+from relance_app.constants import ANSWERED, AWAITING_APPROVAL, DELIVERED_STATUSES, LAST_STATUSES
 from relance_app.data.calendar import shift_to_business_day
 from relance_app.data.invoices import (
 	THANK_YOU_STAGE,
@@ -38,9 +38,8 @@ from relance_app.engine.penalties import to_decimal
 # the stage filter's value for "no relance yet"
 NO_RELANCE = "-"
 # log statuses that count as a relance made (the email is queued or sent, the letter or task done)
-SENT_STATUSES = ("Queued", "Sent")
+SENT_STATUSES = tuple(sorted(DELIVERED_STATUSES))
 # log statuses shown as the invoice's last relance
-LAST_STATUSES = ("Queued", "Sent", "Failed", "Awaiting Approval")
 
 
 def procedure_labels() -> dict[str, str]:
@@ -230,7 +229,7 @@ def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next:
 		hold_active=hold_active(facts, as_of),
 		hold_reason=r.relance_hold_reason,
 		has_policy=info is not None,
-		awaiting_approval=any(x.status == "Awaiting Approval" for x in row_logs),
+		awaiting_approval=any(x.status == AWAITING_APPROVAL for x in row_logs),
 		dunning_created=any(x.dunning for x in row_logs),
 		formal_notice_sent=formal,
 		decision_reason=decision.reason if decision else None,

@@ -19,6 +19,7 @@ from frappe.query_builder import Criterion
 from frappe.utils import cint, getdate
 
 from relance_app.common import args
+from relance_app.constants import CLOSED_STATUSES, THANK_YOU_STAGE
 from relance_app.engine.models import (
 	CONTRACTUAL_RATE,
 	HistoryEntry,
@@ -29,9 +30,7 @@ from relance_app.engine.models import (
 )
 from relance_app.engine.penalties import to_decimal
 
-THANK_YOU_STAGE = "__thank_you__"
 # relance_status values that mean "nothing more to do once paid"
-CLOSED_STATUSES = ("Paid", "Thanked")
 
 
 @dataclass

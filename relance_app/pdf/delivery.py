@@ -25,6 +25,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
 
+from relance_app.constants import QUEUED
 from relance_app.pdf import engine
 
 JOB = "relance_app.pdf.delivery.deliver"
@@ -164,7 +165,7 @@ def queued_relance_emails():
 	"""Relance Logs still Queued joined to their Email Queue rows: (query, log table, queue table)."""
 	log = frappe.qb.DocType("Relance Log")
 	eq = frappe.qb.DocType("Email Queue")
-	query = frappe.qb.from_(log).join(eq).on(eq.name == log.email_queue).where(log.status == "Queued")
+	query = frappe.qb.from_(log).join(eq).on(eq.name == log.email_queue).where(log.status == QUEUED)
 	return query, log, eq
 
 

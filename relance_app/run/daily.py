@@ -10,6 +10,7 @@ from frappe.utils import cint, getdate, now_datetime, today
 
 from relance_app.common import cache
 from relance_app.common.settings import field_default
+from relance_app.constants import PHONE
 from relance_app.data.calendar import business_days_only, is_business_day
 from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.engine import reasons as R
@@ -49,7 +50,7 @@ def plan(as_of: date, invoice_names=None, customer=None, companies=None):
 			)
 		elif d.stage is not None:
 			stage = d.stage
-			if c.policy.group_by_customer and not stage.requires_approval and stage.channel != "Phone task":
+			if c.policy.group_by_customer and not stage.requires_approval and stage.channel != PHONE:
 				key = (c.facts.customer, c.policy.name, c.row.company)
 				unit = grouped.get(key)
 				if unit is None:

@@ -8,6 +8,7 @@ from frappe import _
 from frappe.utils import flt
 
 from relance_app.analytics.register import NO_RELANCE, bucket_label, register_rows, stage_order
+from relance_app.engine import register as G
 from relance_app.engine.register import BUCKET_KEYS
 
 
@@ -16,7 +17,7 @@ def slug(bucket: str) -> str:
 
 
 def execute(filters=None):
-	rows = [r for r in register_rows(filters, with_next=False) if r.procedure != "Paid"]
+	rows = [r for r in register_rows(filters, with_next=False) if r.procedure != G.PAID]
 	data = aggregate(rows)
 	return columns(), data, None, chart(data, rows)
 

@@ -24,13 +24,14 @@ from frappe.query_builder.functions import Sum
 from frappe.utils import add_days, add_months, flt, getdate, today
 
 from relance_app.analytics.register import date_filters
-from relance_app.data.invoices import THANK_YOU_STAGE, PolicyInfo, PolicyResolver
+from relance_app.constants import DELIVERED_STATUSES, THANK_YOU_STAGE
+from relance_app.data.invoices import PolicyInfo, PolicyResolver
 from relance_app.engine import effectiveness as E
 from relance_app.engine.models import Policy
 from relance_app.engine.penalties import to_decimal
 
 # log statuses that count as a relance made (the email queued or sent, the letter or task done)
-SENT_STATUSES = ("Queued", "Sent")
+SENT_STATUSES = tuple(sorted(DELIVERED_STATUSES))
 # the chart shows the share paid within this many days
 CHART_WINDOW = 14
 
