@@ -97,7 +97,16 @@ def parse_filters(filters) -> frappe._dict:
 
 def allowed_companies(company: str | None = None) -> list[str]:
 	"""The companies the user may see (User Permissions on Company apply), or the one asked for."""
-	allowed = frappe.get_list("Company", pluck="name", order_by="name")
+	return list(company_currencies(company))
+
+
+def company_currencies(company: str | None = None) -> dict[str, str]:
+	"""{company: its currency} for the companies the user may see (User Permissions on Company
+	apply), or just the one asked for; another one is refused."""
+	allowed = {
+		c.name: c.default_currency
+		for c in frappe.get_list("Company", fields=["name", "default_currency"], order_by="name")
+	}
 	if company:
 		if company not in allowed:
 			frappe.throw(
@@ -105,7 +114,7 @@ def allowed_companies(company: str | None = None) -> list[str]:
 				frappe.PermissionError,
 				title=_("Not Permitted"),
 			)
-		return [company]
+		return {company: allowed[company]}
 	return allowed
 
 

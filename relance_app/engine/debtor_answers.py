@@ -22,7 +22,14 @@ from datetime import date, datetime, timedelta
 
 from relance_app.constants import DISPUTE as HOLD_DISPUTE
 from relance_app.constants import PAYMENT_PROMISE
-from relance_app.engine.message import Party, base_language, format_date, format_date_long, format_money
+from relance_app.engine.message import (
+	Party,
+	base_language,
+	company_dict,
+	format_date,
+	format_date_long,
+	format_money,
+)
 
 VERSION = 1
 MAX_TOKEN_LENGTH = 2048
@@ -184,13 +191,6 @@ def confirmation_context(
 		"answered_on": format_date(answered_at.date(), lang),
 		"answered_at": f"{format_date(answered_at.date(), lang)} {answered_at:%H:%M}",
 		"portal_url": portal_url or "",
-		"company": {
-			"name": company.name,
-			"contact_name": company.contact_name or "",
-			"email": company.email or "",
-			"phone": company.phone or "",
-			"address": company.address or "",
-			**company.extra,
-		},
+		"company": company_dict(company),
 		"customer": {"name": customer.name, "contact_name": customer.contact_name or "", **customer.extra},
 	}

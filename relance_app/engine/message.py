@@ -413,16 +413,21 @@ def _first_invoice(first: dict, currency: str) -> dict:
 	}
 
 
+def company_dict(company: Party) -> dict:
+	"""The creditor as every document's context shows it."""
+	return {
+		"name": company.name,
+		"contact_name": company.contact_name or "",
+		"email": company.email or "",
+		"phone": company.phone or "",
+		"address": company.address or "",
+		**company.extra,
+	}
+
+
 def _parties(company: Party, customer: Party) -> dict:
 	return {
-		"company": {
-			"name": company.name,
-			"contact_name": company.contact_name or "",
-			"email": company.email or "",
-			"phone": company.phone or "",
-			"address": company.address or "",
-			**company.extra,
-		},
+		"company": company_dict(company),
 		"customer": {
 			"name": customer.name,
 			"contact_name": customer.contact_name or "",

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from relance_app import api
 from relance_app.common.args import MAX_DATE, MIN_DATE, specs_of
 from relance_app.tests.test_setup import make_user
-from relance_app.tests.utils import default_policy, make_customer, make_invoice, unique
+from relance_app.tests.utils import default_policy, good_value, make_customer, make_invoice, unique
 
 MODULES = (api,)
 EXAMPLES = int(os.environ.get("RELANCE_ARGS_EXAMPLES", 100))
@@ -249,28 +249,14 @@ class TestApiArguments(FrappeTestCase):
 
 	def good(self, name, spec, method):
 		"""A value `spec` accepts (never one that would make the call change something)."""
-		kind = spec.kind
-		if kind == "date":
-			return str(add_days(TODAY, 10))
-		if kind == "int":
-			return spec.default if spec.default is not None else max(spec.minimum, 1)
-		if kind == "bool":
-			return True  # run_dunning's dry_run: a good value never means a real run
-		if kind == "choice":
-			return spec.options[0]
-		if kind == "text":
-			return "Dispute"
-		if kind == "doc":
-			return {
-				"Sales Invoice": self.invoice,
-				"Customer": self.customer,
-				"Dunning Policy": self.policy,
-				"Relance Log": self.log,
-				"Company": frappe.db.get_value("Sales Invoice", self.invoice, "company"),
-			}[spec.doctype]
-		if kind == "doclist":
-			return json.dumps([self.log])
-		raise AssertionError(f"{method}.{name}: no good value for kind {kind!r}")
+		documents = {
+			"Sales Invoice": self.invoice,
+			"Customer": self.customer,
+			"Dunning Policy": self.policy,
+			"Relance Log": self.log,
+			"Company": frappe.db.get_value("Sales Invoice", self.invoice, "company"),
+		}
+		return good_value(spec, documents, add_days(TODAY, 10), f"{method}.{name}")
 
 	def call_with_bad_arguments(self, method, fn, specs, data):
 		params = list(specs["args"])

@@ -431,3 +431,29 @@ class PrivateQueue:
 
 	def __exit__(self, *exc):
 		self.stop()
+
+
+# --- whitelisted methods' arguments ------------------------------------------------------------------
+
+
+def good_value(spec, documents: dict, day, what: str = "argument"):
+	"""A value an argument spec (relance_app.common.args) accepts and that never makes the call change
+	something: `documents` names a document per DocType, `day` is the date given."""
+	import json
+
+	kind = spec.kind
+	if kind == "date":
+		return str(day)
+	if kind == "int":
+		return spec.default if spec.default is not None else max(spec.minimum, 1)
+	if kind == "bool":
+		return True  # run_dunning's dry_run: a good value never means a real run
+	if kind == "choice":
+		return spec.options[0]
+	if kind == "text":
+		return "Dispute"
+	if kind == "doc":
+		return documents[spec.doctype]
+	if kind == "doclist":
+		return json.dumps([documents[spec.doctype]])
+	raise AssertionError(f"{what}: no good value for kind {kind!r}: add one to tests/utils.good_value")

@@ -23,7 +23,7 @@ from frappe import _
 from frappe.query_builder.functions import Sum
 from frappe.utils import add_days, add_months, flt, getdate, today
 
-from relance_app.analytics.register import date_filters
+from relance_app.analytics.register import company_currencies, date_filters
 from relance_app.constants import DELIVERED_STATUSES, THANK_YOU_STAGE
 from relance_app.data.invoices import PolicyInfo, PolicyResolver
 from relance_app.engine import effectiveness as E
@@ -60,27 +60,6 @@ def parse_filters(filters) -> frappe._dict:
 			title=_("Invalid Filter"),
 		)
 	return filters
-
-
-def allowed_companies(company: str | None = None) -> dict[str, str]:
-	"""{company: its currency} for the companies the user may see (User Permissions on Company
-	apply), or just the one asked for."""
-	allowed = {
-		c.name: c.default_currency
-		for c in frappe.get_list("Company", fields=["name", "default_currency"], order_by="name")
-	}
-	if company:
-		if company not in allowed:
-			frappe.throw(
-				_("You are not permitted to see the relances of {0}.").format(frappe.bold(company)),
-				frappe.PermissionError,
-				title=_("Not Permitted"),
-			)
-		return {company: allowed[company]}
-	return allowed
-
-
-# --- queries ----------------------------------------------------------------------------------------
 
 
 def fetch_policies(companies) -> list[dict]:
@@ -243,7 +222,7 @@ def policy_resolver(policies) -> PolicyResolver:
 
 
 def get_rows(filters: frappe._dict) -> list[dict]:
-	companies = allowed_companies(filters.get("company"))
+	companies = company_currencies(filters.get("company"))
 	if not companies:
 		return []
 	all_policies = fetch_policies(companies)
