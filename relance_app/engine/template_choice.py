@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_LANGUAGE = "fr"
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateChoice:
+class TemplateChoice(NamedTuple):
 	"""The template of a message and the language of everything in it."""
 
 	template: str | None
