@@ -21,7 +21,14 @@ from relance_app.collection_file.building import for_invoice
 from relance_app.documents.letter_print import letter_pdf
 from relance_app.tests.test_debtor_page import PortalCase, as_guest
 from relance_app.tests.test_run import run
-from relance_app.tests.utils import logs_of, make_invoice, pdf_text, policy_copy, settings_changed
+from relance_app.tests.utils import (
+	logs_of,
+	make_invoice,
+	pdf_text,
+	policy_copy,
+	set_aside_own_emails,
+	settings_changed,
+)
 
 TODAY = getdate(today())
 MONTHS = {
@@ -99,6 +106,11 @@ class TestDocumentLanguage(PortalCase):
 			en, fr = seen[("en", label)], seen[("fr", label)]
 			self.assertEqual(en["_shape"], fr["_shape"], label)
 		self.closing_note(seen)
+
+	def tearDown(self):
+		set_aside_own_emails()  # nothing of this test is left for another test's delivery
+		frappe.db.commit()  # nosemgrep
+		super().tearDown()
 
 	def documents(self, site_language, language, french_only, expected) -> dict:
 		with settings_changed("System Settings", {"language": site_language}):
