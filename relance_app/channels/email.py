@@ -13,6 +13,7 @@ from frappe.utils import cint, now_datetime, split_emails, validate_email_addres
 from relance_app.channels import outbox
 from relance_app.channels.recipients import recipients_for, unsubscribed
 from relance_app.common import cache
+from relance_app.common.language import in_language
 from relance_app.constants import (
 	NO_RECIPIENT,
 	QUEUED,
@@ -20,17 +21,15 @@ from relance_app.constants import (
 	STATUS_NO_RECIPIENT,
 	TEST_PREFIX,
 )
-from relance_app.data.policies import variants_from_doc
 from relance_app.documents.attachments import default_print_format, invoice_attachment, statement_attachment
+from relance_app.documents.language import template_choice
 from relance_app.documents.message_data import (
 	customer_info,
-	customer_language,
 	customer_tone,
 	message_context,
 )
-from relance_app.documents.rendering import render
+from relance_app.documents.rendering import plain_text, render
 from relance_app.engine.models import Stage
-from relance_app.engine.template_choice import pick_template
 from relance_app.pdf import delivery
 from relance_app.records.invoice_status import (
 	set_invoice_fields,
@@ -42,15 +41,14 @@ from relance_app.records.todos import ensure_todo
 def email_parts(
 	acting, stage: Stage, policy_doc, as_of: date, test_mode: bool = False, preview: bool = False
 ) -> dict:
-	"""Subject, body, template, language and attachments of the message: used to send and to preview."""
+	"""Subject, body, template, language and attachments of the message: used to send and to preview.
+	The template decides the language of everything in it (relance_app.documents.language)."""
 	candidates = [c for c, _s in acting]
 	first = candidates[0]
 	info = customer_info(first.row)
-	language = customer_language(info, policy_doc)
 	tone = customer_tone(first.facts.customer, first.policy.policy, policy_doc, as_of)
-	template_name = pick_template(
-		stage.stage_name, stage.email_template, variants_from_doc(policy_doc), language, tone
-	)
+	choice = template_choice(stage, policy_doc, info.get("language"), tone)
+	template_name, language = choice.template, choice.language
 	if not template_name:
 		frappe.throw(
 			_("Stage {0} of {1} has no email template.").format(stage.stage_name, policy_doc.name),
@@ -67,8 +65,9 @@ def email_parts(
 		language=language,
 		tone=tone,
 	)
-	subject = render(template.subject, context).strip()
-	body = render(template.response_html if cint(template.use_html) else template.response, context)
+	with in_language(language):
+		subject = render(template.subject, context).strip()
+		body = render(template.response_html if cint(template.use_html) else template.response, context)
 	row = frappe.get_cached_doc("Dunning Policy", policy_doc.name).get(
 		"stages", {"stage_name": stage.stage_name}
 	)
@@ -81,9 +80,11 @@ def email_parts(
 				invoice_attachment(c.facts.name, print_format, language, stage_row.get("letter_head"))
 			)
 	if cint(stage_row.attach_statement):
-		attachments.append(
-			{"fname": _("Statement of Account")} if preview else statement_attachment(first, as_of, language)
-		)
+		if preview:  # the preview's label: the accountant's language
+			attachments.append({"fname": _("Statement of Account")})
+		else:
+			with in_language(language):
+				attachments.append(statement_attachment(first, as_of, language))
 	return {
 		"subject": subject,
 		"body": body,
@@ -153,6 +154,7 @@ def send_email(acting, stage: Stage, policy_doc, as_of: date, run_id: str | None
 			email_queue=queue,
 			group_id=group_id,
 			reason=reason,
+			language=parts["language"],
 			sent_on=now_datetime(),
 			**(approved or {}),
 		)
@@ -214,6 +216,7 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 		reply_to=reply_to or None,
 		subject=subject,
 		message=body,
+		text_content=plain_text(body),  # links on their own, never glued to punctuation
 		reference_doctype="Sales Invoice",
 		reference_name=invoices[0],
 		attachments=attachments,

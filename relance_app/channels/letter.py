@@ -24,7 +24,7 @@ from relance_app.constants import (
 	SIMPLE_LETTER,
 )
 from relance_app.data.invoices import load_policies, select_candidates
-from relance_app.documents.letter_print import letter_pdf
+from relance_app.documents.letter_print import letter_language, letter_pdf
 from relance_app.engine.decide import decide
 from relance_app.engine.models import Stage
 from relance_app.records.invoice_status import refresh_invoice_status
@@ -208,6 +208,7 @@ def letter_logs(invoices: list[str]) -> list[dict]:
 			"status",
 			"relance_date",
 			"todo",
+			"language",
 			*LETTER_FIELDS,
 		],
 		order_by="relance_date asc, creation asc",
@@ -221,7 +222,8 @@ def make_letters(
 	row = policy_doc.get("stages", {"stage_name": stage.stage_name})
 	print_format = (row[0].letter_print_format if row else None) or MISE_EN_DEMEURE
 	for candidate, s in acting:
-		pdf = letter_pdf(candidate.facts.name, print_format, as_of)
+		language = letter_language(candidate.facts.name, as_of)
+		pdf = letter_pdf(candidate.facts.name, print_format, as_of, language)
 		fname = f"{s.stage_name}-{candidate.facts.name}-{as_of}.pdf".replace(" ", "_")
 		file = frappe.get_doc(
 			{
@@ -254,5 +256,6 @@ def make_letters(
 				todo=todo,
 				reason=_("Letter to post: {0}").format(file.file_name),
 				sent_on=now_datetime(),
+				language=language,
 				**(approved or {}),
 			)

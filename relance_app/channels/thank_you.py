@@ -9,6 +9,7 @@ from frappe.utils import cint, now_datetime
 
 from relance_app.channels.email import queue_email, sender_for
 from relance_app.channels.recipients import recipients_for
+from relance_app.common.language import in_language
 from relance_app.constants import (
 	QUEUED,
 	STATUS_PAID,
@@ -17,13 +18,14 @@ from relance_app.constants import (
 	THANK_YOU_STAGE,
 )
 from relance_app.data.invoices import Candidate
+from relance_app.documents.language import template_choice
 from relance_app.documents.message_data import (
 	customer_info,
-	customer_language,
 	message_context,
 )
 from relance_app.documents.rendering import render
 from relance_app.engine.decide import decide
+from relance_app.engine.message import COURTEOUS
 from relance_app.engine.models import Stage
 from relance_app.records.invoice_status import (
 	set_invoice_fields,
@@ -46,8 +48,10 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 	settings = frappe.get_cached_doc("Relance Settings")
 	test_mode = bool(cint(settings.test_mode))
 	info = customer_info(candidate.row)
-	language = customer_language(info, policy_doc)
-	template = frappe.get_cached_doc("Email Template", policy_doc.thank_you_template)
+	# the thank-you's template and language: its own, or its variant rows (stage __thank_you__)
+	choice = template_choice(stage, policy_doc, info.get("language"), COURTEOUS)
+	language = choice.language
+	template = frappe.get_cached_doc("Email Template", choice.template)
 	context = message_context(
 		stage,
 		candidate.policy.policy,
@@ -56,10 +60,11 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 		as_of,
 		test_mode=test_mode,
 		language=language,
-		tone="courteous",
+		tone=COURTEOUS,
 	)
-	subject = render(template.subject, context).strip()
-	body = render(template.response_html if cint(template.use_html) else template.response, context)
+	with in_language(language):
+		subject = render(template.subject, context).strip()
+		body = render(template.response_html if cint(template.use_html) else template.response, context)
 	if test_mode:
 		recipients, subject = [settings.test_email], TEST_PREFIX + subject
 	comm, queue = queue_email(
@@ -72,7 +77,7 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 		sender=sender_for(policy_doc),
 		reply_to=policy_doc.reply_to,
 		attachments=[],
-		template=policy_doc.thank_you_template,
+		template=choice.template,
 	)
 	insert_log(
 		candidate,
@@ -84,6 +89,7 @@ def send_thank_you(candidate: Candidate | None, as_of: date, run_id: str | None)
 		communication=comm,
 		email_queue=queue,
 		sent_on=now_datetime(),
+		language=language,
 	)
 	set_invoice_fields(candidate.facts.name, status=STATUS_THANKED)
 	return "thank_you"

@@ -21,7 +21,8 @@ every part needs, parts.py renders a part and formats dates and money, assembly.
 the parts, saves the File and records it on the timeline, access.py checks who may have it. The
 whitelisted methods are in relance_app.api (make_for_invoice, make_for_customer, customer_companies).
 
-The file is in the customer's language when the relance templates exist in it, French otherwise.
+The file is in the debtor page's language: the customer's when its policy has templates in it, else
+the policy's default language, else French (relance_app.documents.language).
 It is saved as a private File attached to the invoice (or the customer) and a Comment records it on
 the timeline. Only a user who may read the company, the customer and every invoice gets it.
 """

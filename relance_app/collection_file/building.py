@@ -4,8 +4,6 @@ the parts in their order, the cover last (it gives their pages), then merged or 
 
 from __future__ import annotations
 
-import contextlib
-
 import frappe
 from frappe import _
 from frappe.utils import getdate, today
@@ -25,9 +23,10 @@ from relance_app.collection_file.parts import Part, render_html_part
 from relance_app.collection_file.payments import payments_part
 from relance_app.collection_file.promises import promises_part
 from relance_app.collection_file.relances import relances_part
+from relance_app.common.language import in_language
 from relance_app.constants import COLLECTION_PDF, COLLECTION_ZIP
+from relance_app.documents.language import customer_page_language
 from relance_app.exceptions import InvalidArgumentError
-from relance_app.setup.defaults import DEFAULT_LANGUAGE, load_manifest
 
 # beyond this many invoices the file is built by a background job and attached when ready
 MAX_INLINE_INVOICES = 10
@@ -133,7 +132,7 @@ def build(
 		customer=customer,
 		invoices=list(invoices),
 		as_of=as_of,
-		language=file_language(customer),
+		language=file_language(customer, company),
 		reference_doctype=reference_doctype,
 		reference_name=reference_name,
 	)
@@ -156,23 +155,10 @@ def build(
 	}
 
 
-@contextlib.contextmanager
-def in_language(language: str):
-	"""Labels (frappe._, print formats, Jinja) in `language`, restored afterwards whatever happens."""
-	lang, jenv = frappe.local.lang, frappe.local.jenv
-	frappe.local.lang, frappe.local.jenv = language, None
-	try:
-		yield
-	finally:
-		frappe.local.lang, frappe.local.jenv = lang, jenv
-
-
-def file_language(customer: str) -> str:
-	"""The customer's language when the relance templates exist in it, else French."""
-	shipped = {entry["language"] for entry in load_manifest()}
-	code = frappe.db.get_value("Customer", customer, "language") or DEFAULT_LANGUAGE
-	lang = code.replace("_", "-").split("-")[0].lower()
-	return lang if lang in shipped else DEFAULT_LANGUAGE
+def file_language(customer: str, company: str) -> str:
+	"""The debtor page's language (relance_app.documents.language): the customer's when its policy has
+	templates in it, else the policy's default language, else French."""
+	return customer_page_language(customer, company)
 
 
 def render_parts(data: FileData) -> tuple[list[Part], dict]:

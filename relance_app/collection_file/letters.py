@@ -61,7 +61,9 @@ def letter_print_format(log) -> str:
 
 def regenerate_letter(log) -> bytes:
 	"""A letter whose PDF is gone: rendered again as of its relance date."""
-	return letter_pdf(log.sales_invoice, letter_print_format(log), getdate(log.relance_date))
+	return letter_pdf(
+		log.sales_invoice, letter_print_format(log), getdate(log.relance_date), log.get("language") or None
+	)
 
 
 def scan_pdf(url: str | None) -> tuple[bytes | None, str]:

@@ -16,7 +16,7 @@ from relance_app.common.debtor_links import (
 	_key,
 	settings,
 )
-from relance_app.documents.message_data import customer_language
+from relance_app.documents.language import customer_page_language
 from relance_app.engine import debtor_answers as P
 from relance_app.exceptions import DebtorAnswerError, InvalidLinkError
 
@@ -84,7 +84,7 @@ def resolve(token) -> frappe._dict | None:
 		claims=claims,
 		customer=customer,
 		company=company,
-		language=customer_language(customer),
+		language=customer_page_language(customer, company.name),
 		settings=conf,
 	)
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import frappe
 from frappe.utils import cint, getdate, today
 
+from relance_app.common.language import in_language
 from relance_app.data.invoices import PolicyResolver, load_policies
 from relance_app.debtor_page.access import (
 	own_invoice,
@@ -32,14 +33,12 @@ def print_settings(access, invoice) -> tuple[str, str | None]:
 def as_guest_print(render_fn, language: str):
 	"""Render as the email queue does for attachments: print permissions waived for this document
 	only (the token was checked), in the customer's language."""
-	previous = frappe.local.lang
 	frappe.flags.ignore_print_permissions = True
 	try:
-		frappe.local.lang = language
-		return render_fn()
+		with in_language(language):
+			return render_fn()
 	finally:
 		frappe.flags.ignore_print_permissions = False
-		frappe.local.lang = previous
 
 
 def _download(filename: str, content: bytes):

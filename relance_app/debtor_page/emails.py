@@ -15,6 +15,7 @@ from relance_app.channels.recipients import recipients_for, unsubscribed
 from relance_app.common.debtor_links import (
 	link_for,
 )
+from relance_app.common.language import in_language
 from relance_app.constants import TEST_PREFIX, TUTOIEMENT
 from relance_app.data.invoices import PolicyResolver, load_policies
 from relance_app.debtor_page.access import request_ip
@@ -100,8 +101,9 @@ def send_confirmation(access, invoice, promised: date, now) -> str | None:
 		test_mode=conf.test_mode,
 	)
 	template = frappe.get_cached_doc("Email Template", name)
-	subject = render(template.subject, context).strip()
-	body = render(template.response_html if cint(template.use_html) else template.response, context)
+	with in_language(access.language):  # the debtor's; the log and the hold stay the accountant's
+		subject = render(template.subject, context).strip()
+		body = render(template.response_html if cint(template.use_html) else template.response, context)
 	if conf.test_mode and conf.test_email:
 		recipients, subject = [conf.test_email], TEST_PREFIX + subject
 	comm, _queue = queue_email(

@@ -7,11 +7,13 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import cint
+from frappe.utils import cint, getdate
 from frappe.utils.pdf import get_pdf
 
 from relance_app.common import cache
 from relance_app.data.invoices import Candidate, is_open
+from relance_app.engine.message import format_date, format_money
+from relance_app.engine.penalties import to_decimal
 
 
 def default_print_format() -> str:
@@ -56,10 +58,16 @@ def statement_attachment(candidate: Candidate, as_of: date, language: str) -> di
 		.orderby(si.due_date)
 		.run(as_dict=True)
 	)
+	for row in rows:  # dates and amounts as the document's language writes them
+		row.posting_date = format_date(getdate(row.posting_date), language) if row.posting_date else ""
+		row.due_date = format_date(getdate(row.due_date), language) if row.due_date else ""
+		row.grand_total = format_money(to_decimal(row.grand_total), row.currency, language)
+		row.outstanding_amount = format_money(to_decimal(row.outstanding_amount), row.currency, language)
 	html = frappe.render_template(
 		"relance_app/templates/relance_statement.html",
 		{
 			"rows": rows,
+			"as_of_formatted": format_date(getdate(as_of), language),
 			"customer": candidate.row.customer_name,
 			"company": candidate.row.company,
 			"as_of": as_of,

@@ -15,13 +15,13 @@ from frappe.utils import add_days, cint, get_url, getdate
 from relance_app.common.cache import memo
 from relance_app.common.debtor_links import portal_url
 from relance_app.data.rate_table import rate_table
+from relance_app.documents.language import template_choice
 from relance_app.engine.decide import effective_due
 from relance_app.engine.message import (
 	COURTEOUS,
 	InvoiceData,
 	Party,
 	PaymentRecord,
-	base_language,
 	build_context,
 	choose_tone,
 	payment_behaviour,
@@ -30,12 +30,6 @@ from relance_app.engine.models import InvoiceFacts, Payment, Penalties, Policy, 
 from relance_app.engine.penalties import compute_penalties, to_decimal
 
 TUTOIEMENT = "Tutoiement"
-
-
-def customer_language(customer: dict, policy_doc=None) -> str:
-	"""The customer's print language, else the policy's default language, else French."""
-	lang = customer.get("language") or (policy_doc and policy_doc.get("default_language")) or "fr"
-	return base_language(lang)
 
 
 def company_party(company: str, policy_doc=None) -> Party:
@@ -255,7 +249,8 @@ def message_context(
 	tone: str | None = None,
 ) -> dict:
 	"""The template context of one message about one or several invoices (selection Candidates) of
-	one customer."""
+	one customer, in `language`: the message's (relance_app.documents.language), chosen here when not
+	given."""
 	data = [
 		invoice_data(c.facts, policy, as_of, c.row.get("payment_terms_template"), stage.include_penalties)
 		for c in candidates
@@ -263,7 +258,8 @@ def message_context(
 	first = candidates[0].row
 	customer = customer_info(first)
 	company = first.company
-	lang = language or customer_language(customer, policy_doc)
+	tone = tone or customer_tone(customer.get("name"), policy, policy_doc, as_of)
+	lang = language or template_choice(stage, policy_doc, customer.get("language"), tone).language
 	return build_context(
 		stage,
 		policy.ordered_stages(),
@@ -277,7 +273,7 @@ def message_context(
 		),
 		language=lang,
 		vous=customer.get("relance_register") != TUTOIEMENT,
-		tone=tone or customer_tone(customer.get("name"), policy, policy_doc, as_of),
+		tone=tone,
 		payment_details=payment_details(company),
 		test_mode=test_mode,
 		portal_url=debtor_page_url(customer.get("name"), company),

@@ -7,6 +7,7 @@ import traceback
 import frappe
 from frappe import _
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from markdownify import MarkdownConverter
 
 from relance_app.common.cache import memo
 from relance_app.exceptions import RelanceTemplateError
@@ -27,6 +28,35 @@ def render(source: str | None, context: dict) -> str:
 			title=_("Jinja Template Error"),
 			msg=f"<pre>{frappe.utils.escape_html(source)}</pre><pre>{frappe.get_traceback()}</pre>",
 		)
+
+
+class _TextPart(MarkdownConverter):
+	"""Frappe's text part of an email (frappe.core.utils.html2text: markdownify, ATX headings, wrapped)
+	with every web link on a line of its own, after its label: never `[label](url)` nor `<url>`,
+	whose closing bracket some mail clients take into the link, and never glued to a comma or a stop."""
+
+	def convert_a(self, el, text, convert_as_inline):
+		prefix, suffix, text = _chomp(text)
+		href = (el.get("href") or "").strip()
+		if not href.lower().startswith(("http://", "https://")):
+			return prefix + text + suffix
+		label = text.replace("\\_", "_").strip()
+		shown = "" if label in ("", href) else text
+		return f"{prefix}{shown}\n{href}\n{suffix.lstrip()}"
+
+
+def _chomp(text: str) -> tuple[str, str, str]:
+	stripped = text.strip()
+	prefix = " " if text[:1].isspace() else ""
+	suffix = " " if text[-1:].isspace() else ""
+	return prefix, suffix, stripped
+
+
+def plain_text(html: str | None) -> str:
+	"""The text part of an email of `html`: as Frappe makes it, links standing alone."""
+	if not html:
+		return ""
+	return _TextPart(heading_style="ATX", wrap=True).convert(html)
 
 
 def _compile(source: str):

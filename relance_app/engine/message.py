@@ -230,8 +230,8 @@ def _invoice_dict(
 		lines = [_line_dict(line, money, language) for line in p.lines]
 		d["penalties"] = {
 			"rate": p.rate,
-			"rate_formatted": _format_rate(p.rate, language),
-			"rates_formatted": " / ".join(_format_rate(r, language) for r in p.rates),
+			"rate_formatted": format_rate(p.rate, language),
+			"rates_formatted": " / ".join(format_rate(r, language) for r in p.rates),
 			"rates_text": rates_text(p, language, inv.currency, inv.precision),
 			"is_legal_rate": p.basis == LEGAL_RATE,
 			"basis_text": _basis_text(p, language),
@@ -261,7 +261,7 @@ def _line_dict(line: InterestLine, money, language: str) -> dict:
 		"base": line.base,
 		"base_formatted": money(line.base),
 		"rate": line.rate,
-		"rate_formatted": _format_rate(line.rate, language),
+		"rate_formatted": format_rate(line.rate, language),
 		"amount": line.amount,
 		"amount_formatted": money(line.amount),
 		"assumed": line.assumed,
@@ -289,14 +289,14 @@ def rates_text(p: Penalties, language: str, currency: str = "EUR", precision: in
 		rate = lines[0].rate if lines else p.rate
 		days = lines[0].days if lines else p.days_late
 		return (
-			f"{_format_rate(rate, lang)} l'an sur {days} jours"
+			f"{format_rate(rate, lang)} l'an sur {days} jours"
 			if fr
-			else f"{_format_rate(rate, lang)} a year over {days} days"
+			else f"{format_rate(rate, lang)} a year over {days} days"
 		)
 	show_base = len({line.base for line in lines}) > 1
 	parts = []
 	for line in lines:
-		rate = _format_rate(line.rate, lang)
+		rate = format_rate(line.rate, lang)
 		start, end = format_date(line.start, lang), format_date(line.end, lang)
 		base = format_money(line.base, currency, lang, precision)
 		if fr:
@@ -308,8 +308,12 @@ def rates_text(p: Penalties, language: str, currency: str = "EUR", precision: in
 	return (", puis " if fr else ", then ").join(parts)
 
 
-def _format_rate(rate: Decimal, language: str) -> str:
-	text = f"{Decimal(rate).normalize():f}"
+def format_rate(rate: Decimal, language: str) -> str:
+	"""14,50 % in French, 14.50% in English: two decimals at least, more when the rate has them."""
+	value = Decimal(rate)
+	exponent = value.normalize().as_tuple().exponent
+	places = max(2, -exponent if isinstance(exponent, int) and exponent < 0 else 0)
+	text = f"{value:.{places}f}"
 	if base_language(language) == "fr":
 		return text.replace(".", ",") + NBSP + "%"
 	return text + "%"
@@ -353,6 +357,7 @@ def build_context(
 
 	return {
 		"language": lang,
+		"language_code": language or lang,
 		"vous": bool(vous),
 		"tu": not vous,
 		"tone": tone,

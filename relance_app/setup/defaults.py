@@ -8,6 +8,7 @@ from pathlib import Path
 import frappe
 from frappe import _
 
+from relance_app.constants import THANK_YOU_STAGE
 from relance_app.engine.models import LEGAL_RATE
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "relance"
@@ -67,6 +68,7 @@ def _variant_rows(manifest: list[dict]) -> list[dict]:
 	"""Template variants of the default policy: English, and the firm tone where shipped."""
 	rows = []
 	stage_of = {s["key"]: s["stage_name"] for s in DEFAULT_STAGES}
+	stage_of["thank_you"] = THANK_YOU_STAGE  # the thank-you's variants
 	for entry in manifest:
 		key = entry["key"].removesuffix("_firm")
 		stage = stage_of.get(key)

@@ -454,9 +454,9 @@ class TestCollectionFile(RelanceRunCase):
 	def test_language_follows_the_customer_when_templates_exist_else_french(self):
 		english = make_customer(unique("Client EN"), None, language="en")
 		german = make_customer(unique("Kunde DE"), None, language="de")
-		self.assertEqual(file_language(english), "en")
-		self.assertEqual(file_language(german), "fr")
-		self.assertEqual(file_language(self.customer), "fr")
+		self.assertEqual(file_language(english, company()), "en")
+		self.assertEqual(file_language(german, company()), "fr")
+		self.assertEqual(file_language(self.customer, company()), "fr")
 		si = make_invoice(english, add_days(TODAY, -20), amount=250)
 		result = api.make_for_customer(english)
 		self.assertEqual(result["language"], "en")

@@ -238,7 +238,7 @@ class TestInterestBySemester(FrappeTestCase):
 		self.expected_lines(p["lines"])
 		self.assertNotIn("warning", p)
 		body = preview["body"]
-		for text in ("14,27", "12,15", "12\u00a0%", "42 jours", "01/07/2026", "600,00"):
+		for text in ("14,27", "12,15", "12,00\u00a0%", "42 jours", "01/07/2026", "600,00"):
 			self.assertIn(text, body)
 
 	def test_letter_lists_every_period(self):
@@ -250,7 +250,7 @@ class TestInterestBySemester(FrappeTestCase):
 			[
 				(15, "12,15\u00a0%", "4,99\u00a0€"),
 				(5, "12,15\u00a0%", "1,00\u00a0€"),
-				(42, "12\u00a0%", "8,28\u00a0€"),
+				(42, "12,00\u00a0%", "8,28\u00a0€"),
 			],
 		)
 		self.assertEqual(ctx["penalties"]["interest_formatted"], "14,27\u00a0€")

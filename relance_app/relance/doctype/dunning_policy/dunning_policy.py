@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, flt
 
+from relance_app.constants import THANK_YOU_STAGE
 from relance_app.data.policies import policy_from_doc, stage_from_row
 from relance_app.data.rate_table import legal_floor
 from relance_app.documents.rendering import check_template
@@ -63,7 +64,8 @@ class DunningPolicy(Document):
 			)
 
 	def validate_variants(self):
-		names = {(row.stage_name or "").strip() for row in self.stages}
+		# a row of stage __thank_you__ is a variant of the thank-you email
+		names = {(row.stage_name or "").strip() for row in self.stages} | {THANK_YOU_STAGE}
 		for row in self.get("templates") or []:
 			if (row.stage_name or "").strip() not in names:
 				frappe.throw(
@@ -101,6 +103,8 @@ class DunningPolicy(Document):
 		unknown variable is refused here, not discovered by the scheduler."""
 		stages = tuple(stage_from_row(row) for row in self.stages)
 		by_name = {s.stage_name: s for s in stages}
+		if stages:
+			by_name[THANK_YOU_STAGE] = stages[-1]
 		uses = [(s, s.email_template, None) for s in stages if s.email_template]
 		for row in self.get("templates") or []:
 			stage = by_name.get((row.stage_name or "").strip())
@@ -111,7 +115,7 @@ class DunningPolicy(Document):
 
 		for stage, template_name, language in uses:
 			template = frappe.get_cached_doc("Email Template", template_name)
-			context = sample_context(language or "fr", stage, stages)
+			context = sample_context(language or self.default_language or "fr", stage, stages)
 			what = _("Stage {0}, template {1}").format(stage.stage_name, template_name)
 			check_template(template.subject, context, what + " (" + _("subject") + ")")
 			check_template(
