@@ -15,6 +15,10 @@ Why each one, since there is no public way:
   batch and builds the same HTML with the cached stylesheet.
 - EmailAccount `is_exists_in_db()`, answered once per batch: QueueBuilder asks it (three queries) for
   every email it queues; the account does not vanish during a batch.
+- `frappe.local.jenv`: Frappe's Jinja environment is built for one language (its globals hold it),
+  so a document in another language needs another environment, as `frappe.translate.print_language`
+  does; that helper does not restore the language when the block raises, and builds a new
+  environment (templates compiled again) for every document.
 - frappe.installer `_delete_modules`, `_delete_doctypes`: undoing a failed install the way
   `bench uninstall-app` removes an app's modules and DocTypes (`remove_app` would run the
   uninstall hooks and ask questions, which a failed install must not).
@@ -23,7 +27,10 @@ Why each one, since there is no public way:
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
+from types import SimpleNamespace
 
+import frappe
 from frappe.email.doctype.email_queue.email_queue import QueueBuilder
 from lxml import etree
 from premailer import Premailer
@@ -101,6 +108,24 @@ def remember_account_exists(account):
 		exists = account.is_exists_in_db()
 		account.is_exists_in_db = lambda: exists
 	return account
+
+
+# --- the language of Frappe's translations and Jinja environment ----------------------------------
+
+
+@contextmanager
+def language_environment(language: str, jenv=None):
+	"""`frappe.translate.print_language(language)` that always gives the caller's language and Jinja
+	environment back, and starts from `jenv` (one built earlier for that language) when given. Yields
+	a namespace whose `jenv`, after the block, is the environment the block used (to keep)."""
+	saved = frappe.local.lang, getattr(frappe.local, "jenv", None)
+	frappe.local.lang, frappe.local.jenv = language, jenv
+	used = SimpleNamespace(jenv=None)
+	try:
+		yield used
+	finally:
+		used.jenv = getattr(frappe.local, "jenv", None)
+		frappe.local.lang, frappe.local.jenv = saved
 
 
 # --- frappe.installer -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
-import frappe
+from relance_app.common.frappe_compat import language_environment
 
 
 @contextlib.contextmanager
@@ -15,9 +15,5 @@ def in_language(language: str | None):
 	if not language:
 		yield
 		return
-	lang, jenv = getattr(frappe.local, "lang", None), getattr(frappe.local, "jenv", None)
-	frappe.local.lang, frappe.local.jenv = language, None
-	try:
+	with language_environment(language):
 		yield
-	finally:
-		frappe.local.lang, frappe.local.jenv = lang, jenv

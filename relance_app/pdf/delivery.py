@@ -25,6 +25,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
 
+from relance_app.common.frappe_compat import language_environment
 from relance_app.constants import QUEUED
 from relance_app.pdf import engine
 
@@ -219,14 +220,9 @@ def print_templates(language: str | None, envs: dict):
 	if not language or language == frappe.local.lang:
 		yield
 		return
-	saved = frappe.local.lang, getattr(frappe.local, "jenv", None)
-	frappe.local.lang = language
-	frappe.local.jenv = envs.get(language)
-	try:
+	with language_environment(language, envs.get(language)) as used:
 		yield
-	finally:
-		envs[language] = getattr(frappe.local, "jenv", None)
-		frappe.local.lang, frappe.local.jenv = saved
+	envs[language] = used.jenv
 
 
 def note_fallbacks(email_queue: str) -> bool:

@@ -82,3 +82,15 @@ class TestFrappeInternals(FrappeTestCase):
 		self.assertEqual(parameters(installer._delete_doctypes), ["doctypes", "dry_run"], "_delete_doctypes")
 		# dry run: what would be deleted of a module that has none, nothing deleted
 		self.assertEqual(installer._delete_modules([], dry_run=True), [])
+
+	def test_the_jinja_environment_is_built_for_one_language(self):
+		"""Frappe's print_language drops the environment for another language: its globals hold the
+		language. Should that stop, language_environment's swap is useless (not wrong)."""
+		from frappe.translate import print_language
+
+		self.assertIn("frappe.local.jenv = None", inspect.getsource(print_language), "print_language")
+		before = frappe.local.lang
+		with self.assertRaises(ZeroDivisionError), frappe_compat.language_environment("de"):
+			self.assertEqual(frappe.local.lang, "de")
+			1 / 0
+		self.assertEqual(frappe.local.lang, before, "the language comes back even when the block raises")
