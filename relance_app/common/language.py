@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import contextlib
 
+import frappe
+
+from relance_app.common import cache
 from relance_app.common.frappe_compat import language_environment
 
 
 @contextlib.contextmanager
 def in_language(language: str | None):
-	"""Labels (frappe._, print formats, Jinja) in `language` (none: unchanged), restored afterwards."""
-	if not language:
+	"""Labels (frappe._, print formats, Jinja) in `language` (none, or the current one: unchanged),
+	restored afterwards. The Jinja environment Frappe builds for a language is kept for the batch
+	(relance_app.common.cache): every email of a batch in that language shares it, not one each."""
+	if not language or language == getattr(frappe.local, "lang", None):
 		yield
 		return
-	with language_environment(language):
+	environments = cache.memo("jinja_environments", dict)
+	with language_environment(language, environments.get(language)) as used:
 		yield
+	environments[language] = used.jenv
