@@ -25,7 +25,7 @@ from relance_app.engine import debtor_answers as P
 from relance_app.exceptions import InvalidLinkError
 from relance_app.tests.test_run import RelanceRunCase, run
 from relance_app.tests.test_setup import make_user
-from relance_app.tests.utils import make_invoice, pay, settings_changed, unique
+from relance_app.tests.utils import make_invoice, pay, reset_own_rate_limits, settings_changed, unique
 from relance_app.www import relance as relance_page
 
 TODAY = getdate(today())
@@ -358,6 +358,9 @@ class TestTemplatePatch(PortalCase):
 		frappe.db.rollback()
 
 
+GUEST_METHODS = ("promise", "dispute", "already_paid", "invoice_pdf", "statement_pdf")
+
+
 class TestOverHttp(PortalCase):
 	"""Through the running web server, as a guest with no session."""
 
@@ -374,6 +377,10 @@ class TestOverHttp(PortalCase):
 			cls.http.get(f"{cls.url}/api/method/ping", timeout=10)
 		except requests.RequestException as e:
 			raise AssertionError(f"the web server at {cls.url} does not answer: {e}") from e
+
+	def setUp(self):
+		super().setUp()
+		reset_own_rate_limits(f"relance_app.portal.{m}" for m in GUEST_METHODS)
 
 	def post(self, method, **data):
 		return self.http.post(f"{self.url}/api/method/relance_app.portal.{method}", data=data, timeout=60)

@@ -109,6 +109,14 @@ def own_unsent_emails() -> list[str]:
 	)
 
 
+def reset_own_rate_limits(methods, ips=("127.0.0.1",)) -> None:
+	"""The rate limiter's counters of these methods for the addresses the tests call from: what the
+	tests' own earlier requests counted (in this run or a run an hour before) is not this test's."""
+	for method in methods:
+		for ip in ips:
+			frappe.cache.delete_value(f"rl:{method}:{ip}")
+
+
 def set_aside_own_emails() -> None:
 	"""What earlier tests of this process left unsent is not the next test's mail: Expired. Nobody
 	else's row is touched."""
