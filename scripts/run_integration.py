@@ -75,6 +75,7 @@ def main() -> int:
 	finally:
 		if not scheduler_was_disabled:
 			frappe.utils.scheduler.enable_scheduler()
+			frappe.db.commit()  # nosemgrep: as run-tests does, the site's scheduler is as it was
 		frappe.destroy()
 	return 0 if result.wasSuccessful() else 1
 
