@@ -29,12 +29,16 @@ frappe.provide("relance_app");
 relance_app.add_invoice_actions = function (frm, data) {
 	const group = __("Relance");
 	const f = data.fields;
+	// a hold, a promise and a resume save the invoice: Frappe's realtime doc_update reloads the form
+	// then (reloading here too made two reloads race); without realtime, or for what does not save
+	// the invoice (a relance sent now), the form reloads itself
+	const saves = ["set_hold", "record_payment_promise", "release_hold"];
 	const call = (method, args, message) =>
 		frappe
 			.call({ method: `relance_app.api.${method}`, args, freeze: true })
 			.then(() => {
 				frappe.show_alert({ message, indicator: "green" });
-				frm.reload_doc();
+				if (!saves.includes(method) || !frappe.realtime.socket?.connected) frm.reload_doc();
 			});
 
 	if (!f.relance_hold) {
