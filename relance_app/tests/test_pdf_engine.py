@@ -376,6 +376,21 @@ class TestSiteFiles(FrappeTestCase):
 		self.assertIn((frappe.local.site, path), engine._files)
 		engine._files.clear()
 
+	def test_a_file_replaced_under_the_same_path_is_read_again(self):
+		"""A site's /files/logo.png deleted and uploaded again: the next PDF shows the new one."""
+		name = f"relance-site-file-{frappe.generate_hash(length=8)}.txt"
+		full = frappe.get_site_path("public", "files", name)
+		self.addCleanup(lambda: os.path.exists(full) and os.remove(full))
+		url = f"http://{frappe.local.site}/files/{name}"
+		with open(full, "w") as f:
+			f.write("first")
+		self.assertEqual(engine.site_file(url)[2], b"first")
+		with open(full, "w") as f:
+			f.write("second, longer")
+		self.assertEqual(engine.site_file(url)[2], b"second, longer")
+		os.remove(full)
+		self.assertIsNone(engine.site_file(url), "a file gone is asked of the site again")
+
 
 class TestChromiumChoice(FrappeTestCase):
 	"""Choosing Chromium in Relance Settings where there is none is refused when it is chosen."""
