@@ -142,7 +142,7 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 		for server in servers.values():
 			with contextlib.suppress(Exception):
 				server.quit()
-		if getattr(frappe.local, "job", None):
+		if frappe.job:  # Frappe's background job, when this runs as one
 			engine.close_browser()  # a job's process ends with it: no browser left behind
 	return dict(counts)
 
@@ -151,8 +151,10 @@ def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter)
 	if not claim(name):
 		return "not_sendable"  # sent by someone else already, cancelled, or gone
 	doc = frappe.get_doc("Email Queue", name)
+	reasons: list[str] = []  # why its PDF fell back to wkhtmltopdf, if it did
 	try:
 		with engine.relance_emails(chosen), print_templates(attachment_language(doc), envs):
+			reasons = engine.fallbacks()
 			doc.send(smtp_server_instance=smtp_server(doc, servers), force_send=True)
 	except Exception:
 		frappe.db.rollback()
@@ -160,7 +162,7 @@ def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter)
 		frappe.db.commit()  # nosemgrep: the error log survives
 		return "error"
 	finally:
-		if note_fallbacks(name):
+		if note_fallbacks(name, reasons):
 			counts["pdf_fallback"] += 1
 	status = frappe.db.get_value("Email Queue", name, "status")
 	return "sent" if status == "Sent" else "not_sent"
@@ -229,9 +231,8 @@ def print_templates(language: str | None, envs: dict):
 	envs[language] = used.jenv
 
 
-def note_fallbacks(email_queue: str) -> bool:
+def note_fallbacks(email_queue: str, reasons: list[str]) -> bool:
 	"""The relance's log says when its PDF was rendered by wkhtmltopdf instead of Chromium."""
-	reasons = engine.fallbacks()
 	if not reasons:
 		return False
 	note = _("PDF rendered by wkhtmltopdf: Chromium failed ({0}).").format(reasons[-1])
@@ -243,5 +244,4 @@ def note_fallbacks(email_queue: str) -> bool:
 		.run()
 	)
 	frappe.db.commit()  # nosemgrep
-	reasons.clear()
 	return True

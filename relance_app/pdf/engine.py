@@ -79,27 +79,27 @@ def selected_engine() -> str:
 @contextlib.contextmanager
 def relance_emails(engine: str | None = None):
 	"""While relance emails are sent: their deferred print attachments go through `engine`, and the
-	reasons of the PDFs that fell back to wkhtmltopdf are collected (`fallbacks()`, also after the
-	block, until the next one starts).
+	reasons of the PDFs that fell back to wkhtmltopdf are collected (`fallbacks()` in the block).
 
 	Only frappe.form_dict.pdf_generator changes (Frappe's own switch), and it is put back after."""
 	engine = engine or selected_engine()
-	_fallbacks.set([])
-	if engine != CHROMIUM:
-		yield WKHTMLTOPDF
-		return
-	with generator_switch(GENERATOR):
-		yield CHROMIUM
+	token = _fallbacks.set([])
+	try:
+		if engine != CHROMIUM:
+			yield WKHTMLTOPDF
+			return
+		with generator_switch(GENERATOR):
+			yield CHROMIUM
+	finally:
+		_fallbacks.reset(token)
 
 
 def fallbacks() -> list[str]:
-	"""Why the PDFs of the last `relance_emails()` block that fell back to wkhtmltopdf did so (one
-	line each)."""
+	"""Why the PDFs of the current `relance_emails()` block that fell back to wkhtmltopdf did so (one
+	line each; keep the list to read it after the block). Outside of a block (a print that asked for
+	the generator by name), a list of its own: nothing is kept from one request to the next."""
 	lines = _fallbacks.get()
-	if lines is None:
-		lines = []
-		_fallbacks.set(lines)
-	return lines
+	return [] if lines is None else lines
 
 
 # --- the hook ---------------------------------------------------------------------------------
