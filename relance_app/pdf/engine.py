@@ -57,6 +57,7 @@ _browser: Chromium | None = None
 # holds the file's size and modification time, and a file replaced under the same path is read again
 _files: dict[tuple[str, str], tuple[int, str, bytes]] = {}
 _stamps: dict[tuple[str, str], tuple[str, int, int]] = {}  # (site, path) -> (file, size, mtime_ns)
+_forgotten: dict[str, bool] = {}  # {"files": True} once entries were dropped to make room
 _styles: dict[str, list] = {}  # a print format's `.print-format` page rules, parsed once per process
 _header_heights: dict[str, float] = {}
 # why Chromium is not used in this process, per site (missing, failed to start: its path and timeout
@@ -149,12 +150,16 @@ def browser() -> Chromium:
 	site = frappe.local.site
 	if _broken.get(site):
 		raise ChromiumError(_broken[site])
-	if _browser is not None and (_browser.documents >= RECYCLE_AFTER or _browser.site_hosts != site_hosts()):
-		# a fresh browser now and then (the worker's memory stays flat), and for another site of the
-		# bench (a browser resolves only the host names of the site it was started for)
+	if _browser is not None and (
+		_browser.documents >= RECYCLE_AFTER or _browser.site_hosts != site_hosts() or files_changed()
+	):
+		# a fresh browser now and then (the worker's memory stays flat), for another site of the
+		# bench (a browser resolves only the host names of the site it was started for), and when a
+		# file it keeps in its memory changed on disk
 		_browser.close()
 		_browser = None
 	if _browser is None:
+		_forgotten.clear()
 		conf = frappe.get_conf()
 		_browser = Chromium(
 			executable=conf.get("relance_chromium_path") or os.environ.get("RELANCE_CHROMIUM"),
@@ -302,8 +307,25 @@ def site_file(url: str):
 	if len(_files) >= MAX_CACHED:
 		_files.clear()
 		_stamps.clear()
+		_forgotten["files"] = True  # the browser may keep some of them: it is replaced
 	_files[key], _stamps[key] = answer, stamp
 	return answer
+
+
+def files_changed() -> bool:
+	"""Whether a site file read by this process (and kept by its browser, which asks for it no more)
+	changed or went since; its entry is dropped. Also true once entries were dropped to make room."""
+	changed = _forgotten.pop("files", False)
+	for key, (full, size, mtime_ns) in list(_stamps.items()):
+		try:
+			stat = os.stat(full)
+		except OSError:
+			stat = None
+		if stat is None or (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+			_files.pop(key, None)
+			_stamps.pop(key, None)
+			changed = True
+	return changed
 
 
 def encrypt(pdf: bytes, password: str) -> bytes:

@@ -9,7 +9,7 @@ import inspect
 import frappe
 import premailer
 from frappe.email.doctype.email_account.email_account import EmailAccount
-from frappe.email.doctype.email_queue.email_queue import QueueBuilder
+from frappe.email.doctype.email_queue.email_queue import EmailQueue, QueueBuilder
 from frappe.tests.utils import FrappeTestCase
 
 from relance_app.common import frappe_compat
@@ -53,8 +53,18 @@ class TestFrappeInternals(FrappeTestCase):
 		builder must read its account through that method only."""
 		for name in ("sender", "message", "reference_doctype", "header", "with_container"):
 			self.assertIn(name, parameters(QueueBuilder.__init__), f"QueueBuilder.__init__({name}=)")
-		for name in ("get_outgoing_email_account", "email_html_content", "unsubscribe_message", "as_dict"):
+		for name in (
+			"get_outgoing_email_account",
+			"email_html_content",
+			"unsubscribe_message",
+			"as_dict",
+			"final_recipients",
+			"final_cc",
+		):
 			self.assertTrue(callable(getattr(QueueBuilder, name, None)), f"QueueBuilder.{name}")
+		# RelanceQueueBuilder.process inserts the row QueueBuilder.process would
+		self.assertIn("include_recipients", parameters(QueueBuilder.as_dict), "QueueBuilder.as_dict")
+		self.assertTrue(callable(getattr(EmailQueue, "set_recipients", None)), "EmailQueue.set_recipients")
 		outside = [
 			line
 			for name, member in inspect.getmembers(QueueBuilder, inspect.isfunction)
