@@ -18,7 +18,7 @@ import frappe
 from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields as _create_custom_fields
 
-from relance_app.common.frappe_compat import delete_modules_and_doctypes
+from relance_app.common.frappe_compat import delete_modules_and_doctypes, uninstalling
 from relance_app.exceptions import RelanceInstallError
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
@@ -40,8 +40,9 @@ def before_install():
 
 def refresh_module_map():
 	"""Frappe reads the apps' modules from Redis (`app_modules`, set by the first command the site
-	ran) into `frappe.local`; a copy made before the app was on the bench lacks relance_app."""
-	frappe.cache.delete_value(["app_modules", "installed_app_modules", "all_apps", "app_hooks"])
+	ran) into `frappe.local`; a copy made before the app was on the bench lacks relance_app. The
+	site's cache is cleared as Frappe's installer clears it, and the module map built again."""
+	frappe.clear_cache()
 	frappe.setup_module_map()
 
 
@@ -150,9 +151,7 @@ def abort_install(step: str, error: Exception):
 def undo_install():
 	from frappe.installer import remove_from_installed_apps
 
-	in_uninstall = frappe.flags.in_uninstall
-	frappe.flags.in_uninstall = True  # never delete controller files, even in developer mode
-	try:
+	with uninstalling():  # never delete controller files, even in developer mode
 		module_names = frappe.get_all("Module Def", filters={"app_name": APP}, pluck="name")
 		delete_modules_and_doctypes(module_names)
 		remove_from_installed_apps(APP)
@@ -162,8 +161,6 @@ def undo_install():
 		frappe.get_single("Installed Applications").update_versions()
 		uninstall.remove_footprint()
 		frappe.db.commit()  # nosemgrep: the install command rolls back on error; the undo must stay
-	finally:
-		frappe.flags.in_uninstall = in_uninstall
 	frappe.clear_cache()
 
 

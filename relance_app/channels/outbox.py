@@ -12,7 +12,8 @@ the builder is Frappe's, the email it builds is the same byte for byte (a test c
   the email's head), per process and per stylesheet text (a changed stylesheet is a new key), while
   Premailer still applies them to each email's own HTML.
 
-The private names of Frappe's builder and of Premailer this needs are in relance_app.common.frappe_compat.
+The private names of Premailer this needs, and the Email Account's existence answered once, are in
+relance_app.common.frappe_compat.
 """
 
 from __future__ import annotations
@@ -23,14 +24,7 @@ from frappe.email.doctype.email_queue.email_queue import QueueBuilder
 from frappe.utils import get_url, parse_addr, scrub_urls
 
 from relance_app.common import cache
-from relance_app.common.frappe_compat import (
-	CachedRulesPremailer,
-	builder_email_account,
-	builder_message,
-	builder_sender,
-	remember_account_exists,
-	set_builder_email_account,
-)
+from relance_app.common.frappe_compat import CachedRulesPremailer, remember_account_exists
 
 
 def email_css_files() -> list[str]:
@@ -77,15 +71,21 @@ def formatted_html(subject, message, email_account, header=None, unsubscribe_lin
 
 class RelanceQueueBuilder(QueueBuilder):
 	"""Frappe's QueueBuilder, the Email Account looked up once per batch and the stylesheet's rules
-	kept (above)."""
+	kept (above). It keeps the sender and the message it is given, and the account it chose, in its
+	own attributes (Frappe's builder keeps them in private ones)."""
+
+	def __init__(self, **kwargs):
+		self.relance_sender = kwargs.get("sender")
+		self.relance_message = kwargs.get("message")
+		self.relance_account = None
+		super().__init__(**kwargs)
 
 	def get_outgoing_email_account(self):
-		if not builder_email_account(self):
-			sender = builder_sender(self)
+		if self.relance_account is None:
+			sender = self.relance_sender
 			key = ("outgoing_email_account", self.reference_doctype, sender)
-			account = cache.memo(key, lambda: remember_account_exists(self.account_of(sender)))
-			set_builder_email_account(self, account)
-		return builder_email_account(self)
+			self.relance_account = cache.memo(key, lambda: remember_account_exists(self.account_of(sender)))
+		return self.relance_account
 
 	def account_of(self, sender: str | None):
 		"""The enabled outgoing Email Account of `sender` (a policy's own), else Frappe's choice.
@@ -117,7 +117,7 @@ class RelanceQueueBuilder(QueueBuilder):
 	def email_html_content(self):
 		return formatted_html(
 			self.subject,
-			builder_message(self),
+			self.relance_message,
 			self.get_outgoing_email_account(),
 			header=self.header,
 			unsubscribe_link=self.unsubscribe_message(),

@@ -1,5 +1,6 @@
-"""Every private name of Frappe (and of Premailer, which Frappe uses for emails) that relance_app relies
-on, in one place. Nothing else in the app touches a private name of theirs.
+"""Every private name and undocumented behaviour of Frappe (and of Premailer, which Frappe uses for
+emails) that relance_app relies on, in one place. Nothing else in the app touches a private name of
+theirs.
 
 Checked against Frappe 15.72.4 and Premailer 3.10.0. relance_app/tests/test_frappe_compat.py fails,
 naming the internal, when one of them changes (a name, a signature, what it does): then this module,
@@ -10,18 +11,24 @@ Why each one, since there is no public way:
   email stylesheet into every email with Premailer, which parses and serialises the same stylesheet
   again for each email (half of the cost of queueing one). Overriding these three keeps the parsed
   rules between emails; the email is byte for byte Frappe's (test_outbox compares them).
-- QueueBuilder `_email_account`, `_sender`, `_message`: the attributes `frappe.sendmail`'s builder
-  keeps its Email Account, sender and message in; the relance outbox looks the account up once per
-  batch and builds the same HTML with the cached stylesheet.
-- EmailAccount `is_exists_in_db()`, answered once per batch: QueueBuilder asks it (three queries) for
-  every email it queues; the account does not vanish during a batch.
+- EmailAccount `is_exists_in_db()`, answered once per batch (the method replaced on the account
+  instance the batch uses): QueueBuilder asks it (three queries) for every email it queues; the
+  account does not vanish during a batch. (The relance builder keeps the sender, message and account
+  in its own attributes, not in QueueBuilder's private ones.)
 - `frappe.local.jenv`: Frappe's Jinja environment is built for one language (its globals hold it),
   so a document in another language needs another environment, as `frappe.translate.print_language`
   does; that helper does not restore the language when the block raises, and builds a new
   environment (templates compiled again) for every document.
-- frappe.installer `_delete_modules`, `_delete_doctypes`: undoing a failed install the way
-  `bench uninstall-app` removes an app's modules and DocTypes (`remove_app` would run the
-  uninstall hooks and ask questions, which a failed install must not).
+- `frappe.local.form_dict.pdf_generator`: the only switch of `get_print`'s PDF generator that reaches
+  the print attachments an Email Queue row renders when it is sent (`attach_print` passes none);
+  `get_print` replaces form_dict by a copy of it, so the switch is put back on the current one.
+- frappe.installer `_delete_modules`, `_delete_doctypes`, and `frappe.flags.in_uninstall`: undoing
+  a failed install the way `bench uninstall-app` removes an app's modules and DocTypes (`remove_app`
+  would run the uninstall hooks and ask questions, which a failed install must not), with the flag
+  `remove_app` sets so that `delete_doc` leaves the DocTypes' controller files in developer mode.
+- `__UserSettings` and the Redis hash `_user_settings`: where Frappe keeps the users' saved list and
+  report settings (table, and its cache over it); no API deletes or rewrites another user's ones,
+  which an uninstall must (the app's fields and DocTypes are gone).
 """
 
 from __future__ import annotations
@@ -31,7 +38,6 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 import frappe
-from frappe.email.doctype.email_queue.email_queue import QueueBuilder
 from lxml import etree
 from premailer import Premailer
 
@@ -80,26 +86,7 @@ def clear_stylesheet_cache() -> None:
 	_rules.clear()
 
 
-# --- QueueBuilder and Email Account ---------------------------------------------------------------
-
-
-def builder_email_account(builder: QueueBuilder):
-	"""The Email Account the builder holds (None until it looked it up)."""
-	return builder._email_account
-
-
-def set_builder_email_account(builder: QueueBuilder, account) -> None:
-	builder._email_account = account
-
-
-def builder_sender(builder: QueueBuilder) -> str | None:
-	"""The sender the builder was given (its `sender` property falls back on the account's)."""
-	return builder._sender
-
-
-def builder_message(builder: QueueBuilder) -> str:
-	"""The message (HTML) the builder was given, before Frappe's email template wraps it."""
-	return builder._message
+# --- Email Account ---------------------------------------------------------------------------------
 
 
 def remember_account_exists(account):
@@ -128,11 +115,55 @@ def language_environment(language: str, jenv=None):
 		frappe.local.lang, frappe.local.jenv = saved
 
 
+# --- the PDF generator of print attachments ------------------------------------------------------
+
+
+@contextmanager
+def pdf_generator(generator: str):
+	"""Within the block, `frappe.get_print` (and so `frappe.attach_print`, and the print attachments of
+	the Email Queue rows sent) hands its PDFs to the `pdf_generator` hooks with `generator`; the
+	current request's value is put back after."""
+	missing = object()
+	previous = frappe.local.form_dict.get("pdf_generator", missing)
+	frappe.local.form_dict.pdf_generator = generator
+	try:
+		yield
+	finally:
+		# get_print replaces frappe.local.form_dict by a copy: the current one is put back
+		if previous is missing:
+			frappe.local.form_dict.pop("pdf_generator", None)
+		else:
+			frappe.local.form_dict.pdf_generator = previous
+
+
 # --- frappe.installer -----------------------------------------------------------------------------
+
+
+@contextmanager
+def uninstalling():
+	"""As `remove_app` runs: `frappe.flags.in_uninstall` set (delete_doc then keeps the DocTypes'
+	controller files, even in developer mode), put back after."""
+	before = frappe.flags.in_uninstall
+	frappe.flags.in_uninstall = True
+	try:
+		yield
+	finally:
+		frappe.flags.in_uninstall = before
 
 
 def delete_modules_and_doctypes(modules: list[str]) -> None:
 	"""The app's Module Defs and their DocTypes deleted as `bench uninstall-app` deletes them."""
 	from frappe.installer import _delete_doctypes, _delete_modules
 
-	_delete_doctypes(_delete_modules(modules, dry_run=False), dry_run=False)
+	with uninstalling():
+		_delete_doctypes(_delete_modules(modules, dry_run=False), dry_run=False)
+
+
+# --- users' saved list and report settings --------------------------------------------------------
+
+USER_SETTINGS_TABLE = "__UserSettings"  # columns user, doctype, data (JSON)
+
+
+def forget_cached_user_settings() -> None:
+	"""Frappe reads a user's settings from its Redis hash before the table: after the table changed."""
+	frappe.cache.delete_value("_user_settings")

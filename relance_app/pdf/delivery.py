@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import partial
 
@@ -38,6 +39,9 @@ SENDABLE = ("Not Sent", "Partially Sent")
 JOB_PREFIX = "relance-delivery"
 WAITING_JOB_KEY = "relance_delivery_waiting_job"  # the delivery job queued last, in Redis
 
+# the emails committed inside the current `batch()` (None outside one)
+_outbox: ContextVar[list[str] | None] = ContextVar("relance_outbox", default=None)
+
 
 def hold_until():
 	"""`send_after` of a relance email: Frappe's flush takes it only if no delivery job did."""
@@ -55,7 +59,7 @@ def track(email_queue: str | None) -> None:
 
 
 def _committed(email_queue: str) -> None:
-	outbox = getattr(frappe.local, "relance_outbox", None)
+	outbox = _outbox.get()
 	if outbox is not None:
 		outbox.append(email_queue)
 	else:
@@ -65,15 +69,16 @@ def _committed(email_queue: str) -> None:
 @contextlib.contextmanager
 def batch():
 	"""Collect the emails committed by a batch of relances, then queue their delivery in jobs."""
-	outer = getattr(frappe.local, "relance_outbox", None)
+	outer = _outbox.get()
 	if outer is not None:  # nested: the outer batch delivers
 		yield outer
 		return
-	frappe.local.relance_outbox = outbox = []
+	outbox: list[str] = []
+	token = _outbox.set(outbox)
 	try:
 		yield outbox
 	finally:
-		frappe.local.relance_outbox = None
+		_outbox.reset(token)
 		enqueue(outbox)
 
 
@@ -137,7 +142,7 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 		for server in servers.values():
 			with contextlib.suppress(Exception):
 				server.quit()
-		if getattr(frappe.local, "job", None):
+		if frappe.job:  # Frappe's background job, when this runs as one
 			engine.close_browser()  # a job's process ends with it: no browser left behind
 	return dict(counts)
 
@@ -145,10 +150,11 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter) -> str:
 	if not claim(name):
 		return "not_sendable"  # sent by someone else already, cancelled, or gone
-	engine.fallbacks().clear()
 	doc = frappe.get_doc("Email Queue", name)
+	reasons: list[str] = []  # why its PDF fell back to wkhtmltopdf, if it did
 	try:
 		with engine.relance_emails(chosen), print_templates(attachment_language(doc), envs):
+			reasons = engine.fallbacks()
 			doc.send(smtp_server_instance=smtp_server(doc, servers), force_send=True)
 	except Exception:
 		frappe.db.rollback()
@@ -156,7 +162,7 @@ def send_one(name: str, chosen: str, envs: dict, servers: dict, counts: Counter)
 		frappe.db.commit()  # nosemgrep: the error log survives
 		return "error"
 	finally:
-		if note_fallbacks(name):
+		if note_fallbacks(name, reasons):
 			counts["pdf_fallback"] += 1
 	status = frappe.db.get_value("Email Queue", name, "status")
 	return "sent" if status == "Sent" else "not_sent"
@@ -225,9 +231,8 @@ def print_templates(language: str | None, envs: dict):
 	envs[language] = used.jenv
 
 
-def note_fallbacks(email_queue: str) -> bool:
+def note_fallbacks(email_queue: str, reasons: list[str]) -> bool:
 	"""The relance's log says when its PDF was rendered by wkhtmltopdf instead of Chromium."""
-	reasons = engine.fallbacks()
 	if not reasons:
 		return False
 	note = _("PDF rendered by wkhtmltopdf: Chromium failed ({0}).").format(reasons[-1])
@@ -239,5 +244,4 @@ def note_fallbacks(email_queue: str) -> bool:
 		.run()
 	)
 	frappe.db.commit()  # nosemgrep
-	reasons.clear()
 	return True

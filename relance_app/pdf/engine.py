@@ -3,8 +3,8 @@ worker process, chosen in Relance Settings.
 
 Frappe v15 lets an app render a print format's PDF through the `pdf_generator` hook: `get_print`
 calls it when `frappe.form_dict.pdf_generator` (or the print format's own field) is not "wkhtmltopdf".
-relance_app's delivery job sets that flag to `GENERATOR` only while it sends relance emails
-(`relance_emails()`), so the rest of ERPNext keeps its PDFs. The HTML is the same print format, letter
+relance_app's delivery job sets that switch to `GENERATOR` only while it sends relance emails
+(`relance_emails()`, through relance_app.common.frappe_compat), so the rest of ERPNext keeps its PDFs. The HTML is the same print format, letter
 head and language that wkhtmltopdf would get, prepared with Frappe's own functions (URLs made absolute,
 header and footer taken out, `visible-pdf` / `hidden-pdf`, page size and margins, private images
 inlined); only the last step differs. When Chromium is missing or fails, the hook returns nothing and
@@ -21,12 +21,14 @@ import os
 import re
 import time
 import traceback
+from contextvars import ContextVar
 from urllib.parse import unquote, urlsplit
 
 import frappe
 from frappe import _
 from frappe.utils import get_url, scrub_urls
 
+from relance_app.common.frappe_compat import pdf_generator as generator_switch
 from relance_app.pdf.chromium import Chromium, ChromiumError, PageSetup, to_mm
 
 WKHTMLTOPDF = "wkhtmltopdf"
@@ -51,11 +53,18 @@ RECYCLE_AFTER = 1000  # documents one browser renders before it is replaced
 
 _browser: Chromium | None = None
 # the sites' public files, read once per process: keyed by site, since a worker serves every site of
-# the bench and two sites have the same /assets and /files paths with different contents
+# the bench and two sites have the same /assets and /files paths with different contents; an entry
+# holds the file's size and modification time, and a file replaced under the same path is read again
 _files: dict[tuple[str, str], tuple[int, str, bytes]] = {}
+_stamps: dict[tuple[str, str], tuple[str, int, int]] = {}  # (site, path) -> (file, size, mtime_ns)
+_forgotten: dict[str, bool] = {}  # {"files": True} once entries were dropped to make room
 _styles: dict[str, list] = {}  # a print format's `.print-format` page rules, parsed once per process
 _header_heights: dict[str, float] = {}
-_broken: dict[str, str] = {}  # why Chromium is not used in this process (missing, failed to start)
+# why Chromium is not used in this process, per site (missing, failed to start: its path and timeout
+# are the site's configuration)
+_broken: dict[str, str] = {}
+# why the PDFs rendered in the current `relance_emails()` block fell back to wkhtmltopdf
+_fallbacks: ContextVar[list[str] | None] = ContextVar("relance_pdf_fallbacks", default=None)
 stats = {"documents": 0, "seconds": 0.0, "fallbacks": 0}
 
 
@@ -70,32 +79,28 @@ def selected_engine() -> str:
 
 @contextlib.contextmanager
 def relance_emails(engine: str | None = None):
-	"""While relance emails are sent: their deferred print attachments go through `engine`.
+	"""While relance emails are sent: their deferred print attachments go through `engine`, and the
+	reasons of the PDFs that fell back to wkhtmltopdf are collected (`fallbacks()` in the block).
 
 	Only frappe.form_dict.pdf_generator changes (Frappe's own switch), and it is put back after."""
 	engine = engine or selected_engine()
-	if engine != CHROMIUM:
-		yield WKHTMLTOPDF
-		return
-	missing = object()
-	previous = frappe.local.form_dict.get("pdf_generator", missing)
-	frappe.local.form_dict.pdf_generator = GENERATOR
+	token = _fallbacks.set([])
 	try:
-		yield CHROMIUM
+		if engine != CHROMIUM:
+			yield WKHTMLTOPDF
+			return
+		with generator_switch(GENERATOR):
+			yield CHROMIUM
 	finally:
-		# get_print replaces frappe.local.form_dict by a copy: the current one is put back
-		if previous is missing:
-			frappe.local.form_dict.pop("pdf_generator", None)
-		else:
-			frappe.local.form_dict.pdf_generator = previous
+		_fallbacks.reset(token)
 
 
 def fallbacks() -> list[str]:
-	"""Why the PDFs of this batch that fell back to wkhtmltopdf did so (one line each)."""
-	lines = getattr(frappe.local, "relance_pdf_fallbacks", None)
-	if lines is None:
-		lines = frappe.local.relance_pdf_fallbacks = []
-	return lines
+	"""Why the PDFs of the current `relance_emails()` block that fell back to wkhtmltopdf did so (one
+	line each; keep the list to read it after the block). Outside of a block (a print that asked for
+	the generator by name), a list of its own: nothing is kept from one request to the next."""
+	lines = _fallbacks.get()
+	return [] if lines is None else lines
 
 
 # --- the hook ---------------------------------------------------------------------------------
@@ -142,14 +147,19 @@ def browser() -> Chromium:
 	global _browser
 	if _browser is not None and _browser.pid != os.getpid():
 		_browser = None  # a forked child never drives its parent's browser
-	if _broken.get("reason"):
-		raise ChromiumError(_broken["reason"])
-	if _browser is not None and (_browser.documents >= RECYCLE_AFTER or _browser.site_hosts != site_hosts()):
-		# a fresh browser now and then (the worker's memory stays flat), and for another site of the
-		# bench (a browser resolves only the host names of the site it was started for)
+	site = frappe.local.site
+	if _broken.get(site):
+		raise ChromiumError(_broken[site])
+	if _browser is not None and (
+		_browser.documents >= RECYCLE_AFTER or _browser.site_hosts != site_hosts() or files_changed()
+	):
+		# a fresh browser now and then (the worker's memory stays flat), for another site of the
+		# bench (a browser resolves only the host names of the site it was started for), and when a
+		# file it keeps in its memory changed on disk
 		_browser.close()
 		_browser = None
 	if _browser is None:
+		_forgotten.clear()
 		conf = frappe.get_conf()
 		_browser = Chromium(
 			executable=conf.get("relance_chromium_path") or os.environ.get("RELANCE_CHROMIUM"),
@@ -159,7 +169,7 @@ def browser() -> Chromium:
 	try:
 		return _browser.start()
 	except ChromiumError as e:
-		_broken["reason"] = str(e)  # not tried again for every email of the batch
+		_broken[site] = str(e)  # not tried again for every email of the batch
 		raise
 
 
@@ -270,9 +280,6 @@ def site_file(url: str):
 	"""The site's public files (/assets, /files) from disk, for the page's requests; None lets the
 	request go to the site itself."""
 	path = unquote(urlsplit(url).path)
-	key = (frappe.local.site, path)
-	if key in _files:
-		return _files[key]
 	if path.startswith("/assets/"):
 		base = os.path.join(os.path.abspath(frappe.local.sites_path), "assets")
 	elif path.startswith("/files/"):
@@ -283,15 +290,42 @@ def site_file(url: str):
 		return None
 	# /assets/<app> are symbolic links to the apps' public folders: checked before they are followed
 	full = os.path.normpath(os.path.join(base, path.split("/", 2)[2]))
-	if not full.startswith(base + os.sep) or not os.path.isfile(full):
+	if not full.startswith(base + os.sep):
+		return None
+	try:
+		stat = os.stat(full)
+	except OSError:
+		return None
+	key, stamp = (frappe.local.site, path), (full, stat.st_size, stat.st_mtime_ns)
+	if key in _files and _stamps.get(key) == stamp:
+		return _files[key]
+	if not os.path.isfile(full):
 		return None
 	with open(full, "rb") as f:
 		body = f.read()
 	answer = (200, CONTENT_TYPES.get(os.path.splitext(full)[1].lower(), "application/octet-stream"), body)
 	if len(_files) >= MAX_CACHED:
 		_files.clear()
-	_files[key] = answer
+		_stamps.clear()
+		_forgotten["files"] = True  # the browser may keep some of them: it is replaced
+	_files[key], _stamps[key] = answer, stamp
 	return answer
+
+
+def files_changed() -> bool:
+	"""Whether a site file read by this process (and kept by its browser, which asks for it no more)
+	changed or went since; its entry is dropped. Also true once entries were dropped to make room."""
+	changed = _forgotten.pop("files", False)
+	for key, (full, size, mtime_ns) in list(_stamps.items()):
+		try:
+			stat = os.stat(full)
+		except OSError:
+			stat = None
+		if stat is None or (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+			_files.pop(key, None)
+			_stamps.pop(key, None)
+			changed = True
+	return changed
 
 
 def encrypt(pdf: bytes, password: str) -> bytes:

@@ -31,6 +31,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint
 
+from relance_app.common.frappe_compat import USER_SETTINGS_TABLE, forget_cached_user_settings
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import TEMPLATE_DIR, load_manifest
 
@@ -262,7 +263,7 @@ def footprint() -> dict[str, int]:
 	count("Singles", "Singles", {"doctype": _names_in(single_doctypes())})
 	counts["Patch Log"] = len(_patch_logs())
 	counts["Series"] = sum(frappe.db.count("Series", {"name": ("like", p)}) for p in naming_series_patterns())
-	count("User Settings", "__UserSettings", {"doctype": _names_in(doctypes)})
+	count("User Settings", USER_SETTINGS_TABLE, {"doctype": _names_in(doctypes)})
 	counts["User Settings naming the fields"] = _user_settings_naming_fields()
 	for doctype, field in ROW_REFERENCES + DOC_REFERENCES:
 		if _usable(doctype, field):
@@ -273,7 +274,7 @@ def footprint() -> dict[str, int]:
 
 
 def _user_settings_naming_fields() -> int:
-	us = frappe.qb.DocType("__UserSettings")
+	us = frappe.qb.DocType(USER_SETTINGS_TABLE)
 	n = 0
 	for dt, fieldnames in custom_field_names().items():
 		rows = frappe.qb.from_(us).select(us.data).where(us.doctype == dt).run(pluck=True)
@@ -423,7 +424,7 @@ def remove_references(removed: dict) -> None:
 	for doctype, field in ROW_REFERENCES:
 		if _usable(doctype, field):
 			_delete_rows(doctype, {field: ("in", _targets(field))}, removed)
-	_delete_rows("__UserSettings", {"doctype": ("in", app_doctypes())}, removed, "User Settings")
+	_delete_rows(USER_SETTINGS_TABLE, {"doctype": ("in", app_doctypes())}, removed, "User Settings")
 
 
 def _mentions(value, fields: set[str]) -> bool:
@@ -450,7 +451,10 @@ def scrub_settings(value, fields: set[str]):
 
 def scrub_user_settings(removed: dict) -> None:
 	"""Users' saved list and report settings of Customer and Sales Invoice, without the app's fields."""
-	us = frappe.qb.DocType("__UserSettings")
+	from frappe.model.utils.user_settings import sync_user_settings
+
+	sync_user_settings()  # what users changed since Frappe last wrote its cache to the table
+	us = frappe.qb.DocType(USER_SETTINGS_TABLE)
 	for dt, fieldnames in custom_field_names().items():
 		fields = set(fieldnames)
 		rows = frappe.qb.from_(us).select(us.user, us.data).where(us.doctype == dt).run(as_dict=True)
@@ -478,7 +482,7 @@ def scrub_user_settings(removed: dict) -> None:
 			if clean != columns:
 				doc.db_set("fields", json.dumps(clean), update_modified=False)
 				removed["List View Settings (scrubbed)"] += 1
-	frappe.cache.delete_value("_user_settings")
+	forget_cached_user_settings()
 
 
 def remove_site_data(removed: dict) -> None:

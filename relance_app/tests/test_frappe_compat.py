@@ -9,7 +9,7 @@ import inspect
 import frappe
 import premailer
 from frappe.email.doctype.email_account.email_account import EmailAccount
-from frappe.email.doctype.email_queue.email_queue import QueueBuilder
+from frappe.email.doctype.email_queue.email_queue import EmailQueue, QueueBuilder
 from frappe.tests.utils import FrappeTestCase
 
 from relance_app.common import frappe_compat
@@ -47,17 +47,42 @@ class TestFrappeInternals(FrappeTestCase):
 		)
 		self.assertTrue(rules and leftover, "Premailer._parse_style_rules returns (rules, leftover) no more")
 
-	def test_queue_builder_private_attributes(self):
-		builder = QueueBuilder(recipients=["a@example.com"], sender="s@example.com", message="<p>m</p>")
-		self.assertEqual(frappe_compat.builder_sender(builder), "s@example.com", "QueueBuilder._sender")
-		self.assertEqual(frappe_compat.builder_message(builder), "<p>m</p>", "QueueBuilder._message")
-		self.assertIsNone(frappe_compat.builder_email_account(builder), "QueueBuilder._email_account")
-		marker = object()
-		frappe_compat.set_builder_email_account(builder, marker)
-		self.assertIs(
-			builder.get_outgoing_email_account(),
-			marker,
-			"QueueBuilder.get_outgoing_email_account no longer returns the account it holds in _email_account",
+	def test_queue_builder_as_the_relance_builder_extends_it(self):
+		"""RelanceQueueBuilder takes QueueBuilder's keyword arguments, keeps sender and message in its
+		own attributes, and answers get_outgoing_email_account and email_html_content itself: Frappe's
+		builder must read its account through that method only."""
+		for name in ("sender", "message", "reference_doctype", "header", "with_container"):
+			self.assertIn(name, parameters(QueueBuilder.__init__), f"QueueBuilder.__init__({name}=)")
+		for name in (
+			"get_outgoing_email_account",
+			"email_html_content",
+			"unsubscribe_message",
+			"as_dict",
+			"final_recipients",
+			"final_cc",
+		):
+			self.assertTrue(callable(getattr(QueueBuilder, name, None)), f"QueueBuilder.{name}")
+		# RelanceQueueBuilder.process inserts the row QueueBuilder.process would
+		self.assertIn("include_recipients", parameters(QueueBuilder.as_dict), "QueueBuilder.as_dict")
+		self.assertTrue(callable(getattr(EmailQueue, "set_recipients", None)), "EmailQueue.set_recipients")
+		outside = [
+			line
+			for name, member in inspect.getmembers(QueueBuilder, inspect.isfunction)
+			if name not in ("__init__", "get_outgoing_email_account")
+			for line in inspect.getsource(member).splitlines()
+			if "self._email_account" in line
+		]
+		self.assertEqual(
+			outside,
+			[],
+			"QueueBuilder reads self._email_account outside get_outgoing_email_account: "
+			"RelanceQueueBuilder's account (relance_account) would be bypassed",
+		)
+		self.assertIn(
+			"self._message",
+			inspect.getsource(QueueBuilder.email_html_content),
+			"QueueBuilder.email_html_content no longer renders the message it was given: "
+			"compare RelanceQueueBuilder.email_html_content",
 		)
 
 	def test_queue_builder_asks_the_account_whether_it_exists(self):
@@ -82,6 +107,72 @@ class TestFrappeInternals(FrappeTestCase):
 		self.assertEqual(parameters(installer._delete_doctypes), ["doctypes", "dry_run"], "_delete_doctypes")
 		# dry run: what would be deleted of a module that has none, nothing deleted
 		self.assertEqual(installer._delete_modules([], dry_run=True), [])
+
+	def test_in_uninstall_keeps_controller_files(self):
+		from frappe import installer
+		from frappe.model import delete_doc
+
+		self.assertIn(
+			"frappe.flags.in_uninstall = True",
+			inspect.getsource(installer.remove_app),
+			"remove_app no longer sets frappe.flags.in_uninstall: adapt frappe_compat.uninstalling",
+		)
+		self.assertIn(
+			"frappe.flags.in_uninstall",
+			inspect.getsource(delete_doc.delete_doc),
+			"delete_doc no longer reads frappe.flags.in_uninstall before deleting a DocType's controller "
+			"files: adapt frappe_compat.uninstalling",
+		)
+		before = frappe.flags.in_uninstall
+		with self.assertRaises(ZeroDivisionError), frappe_compat.uninstalling():
+			self.assertTrue(frappe.flags.in_uninstall)
+			1 / 0
+		self.assertEqual(frappe.flags.in_uninstall, before, "frappe.flags.in_uninstall put back")
+
+	def test_pdf_generator_switch_reaches_the_hooks(self):
+		"""frappe.get_print hands its HTML to the pdf_generator hooks with form_dict.pdf_generator."""
+		from unittest.mock import patch
+
+		from frappe.utils import print_utils
+
+		from relance_app.pdf import engine
+
+		source = inspect.getsource(print_utils.get_print)
+		for needle in (
+			'"pdf_generator" not in local.form_dict',
+			"pdf_generator=local.form_dict.pdf_generator",
+		):
+			self.assertIn(
+				needle, source, f"get_print no longer reads {needle}: adapt frappe_compat.pdf_generator"
+			)
+		seen = []
+
+		def hook(**kwargs):
+			seen.append(kwargs["pdf_generator"])
+			return b"%PDF-relance-compat"
+
+		before = dict(frappe.local.form_dict)
+		with patch.object(engine, "pdf_generator", hook), frappe_compat.pdf_generator("relance_compat_test"):
+			pdf = frappe.get_print("User", "Administrator", as_pdf=True)
+		self.assertEqual(seen, ["relance_compat_test"], "the pdf_generator hook is called with the switch")
+		self.assertEqual(pdf, b"%PDF-relance-compat", "get_print returns the hook's PDF")
+		self.assertEqual(dict(frappe.local.form_dict), before, "form_dict.pdf_generator put back")
+
+	def test_user_settings_table_and_cache(self):
+		from frappe.model.utils import user_settings
+
+		source = inspect.getsource(user_settings)
+		for needle in (frappe_compat.USER_SETTINGS_TABLE, '"_user_settings"'):
+			self.assertIn(needle, source, f"Frappe's user settings no longer use {needle}")
+		us = frappe.qb.DocType(frappe_compat.USER_SETTINGS_TABLE)
+		frappe.qb.from_(us).select(us.user, us.doctype, us.data).limit(1).run()  # the columns the app reads
+		user_settings.update_user_settings("ToDo", {"relance_compat_test": 1})
+		self.assertTrue(frappe.cache.hget("_user_settings", f"ToDo::{frappe.session.user}"))
+		frappe_compat.forget_cached_user_settings()
+		self.assertFalse(
+			frappe.cache.hget("_user_settings", f"ToDo::{frappe.session.user}"),
+			"forget_cached_user_settings no longer empties Frappe's cache of user settings",
+		)
 
 	def test_the_jinja_environment_is_built_for_one_language(self):
 		"""Frappe's print_language drops the environment for another language: its globals hold the

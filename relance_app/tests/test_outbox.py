@@ -7,10 +7,12 @@ from email import policy
 
 import frappe
 from frappe.email.email_body import get_formatted_html
+from frappe.utils import add_days
 
 from relance_app.channels import outbox
 from relance_app.common import cache, frappe_compat
-from relance_app.tests.test_run import RelanceRunCase
+from relance_app.tests.test_run import TODAY, RelanceRunCase
+from relance_app.tests.utils import make_invoice
 
 BODY = """<div class="relance"><p>Bonjour <b>Dupont &amp; Fils</b>,</p>
 <p>Sauf erreur de notre part, la facture <a href="https://example.com/f/1">ACC-SINV-0001</a> de
@@ -72,6 +74,7 @@ class TestOutbox(RelanceRunCase):
 		self.assertIn("text", hit, "the leftover rules serialised once")
 
 	def test_queued_email_is_the_one_sendmail_queues(self):
+		make_invoice(self.customer()[0], add_days(TODAY, -10))  # the test's own, whatever the site holds
 		invoice = frappe.get_all("Sales Invoice", filters={"docstatus": 1}, pluck="name", limit=1)
 		self.assertTrue(invoice, "the site has a submitted invoice")
 		args = {

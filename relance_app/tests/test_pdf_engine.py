@@ -23,6 +23,7 @@ from relance_app.tests.utils import (
 	make_invoice,
 	pdf_text,
 	policy_copy,
+	set_aside_own_emails,
 	settings_changed,
 )
 
@@ -49,6 +50,8 @@ class PdfEngineCase(RelanceRunCase):
 
 	def tearDown(self):
 		frappe.db.set_single_value("Relance Settings", "pdf_engine", self.previous_engine or "wkhtmltopdf")
+		# nothing of this test left held for a delivery job: the next run's jobs would take it
+		set_aside_own_emails()
 		frappe.db.commit()  # nosemgrep
 		engine.close_browser()
 		super().tearDown()
@@ -375,6 +378,38 @@ class TestSiteFiles(FrappeTestCase):
 		self.assertNotEqual(body, b"another site's logo")
 		self.assertIn((frappe.local.site, path), engine._files)
 		engine._files.clear()
+
+	def test_a_file_replaced_under_the_same_path_is_read_again(self):
+		"""A site's /files/logo.png deleted and uploaded again: the next PDF shows the new one."""
+		name = f"relance-site-file-{frappe.generate_hash(length=8)}.txt"
+		full = frappe.get_site_path("public", "files", name)
+		self.addCleanup(lambda: os.path.exists(full) and os.remove(full))
+		url = f"http://{frappe.local.site}/files/{name}"
+		with open(full, "w") as f:
+			f.write("first")
+		self.assertEqual(engine.site_file(url)[2], b"first")
+		with open(full, "w") as f:
+			f.write("second, longer")
+		self.assertEqual(engine.site_file(url)[2], b"second, longer")
+		os.remove(full)
+		self.assertIsNone(engine.site_file(url), "a file gone is asked of the site again")
+
+	def test_the_browser_is_replaced_when_a_file_it_keeps_changed(self):
+		"""The browser keeps the site's files in its memory (asked once): one changed on disk, the
+		next document gets a fresh browser, which asks for it again."""
+		name = f"relance-site-file-{frappe.generate_hash(length=8)}.css"
+		full = frappe.get_site_path("public", "files", name)
+		self.addCleanup(lambda: os.path.exists(full) and os.remove(full))
+		with open(full, "w") as f:
+			f.write("p { color: red }")
+		engine.files_changed()  # what earlier tests left
+		engine.site_file(f"http://{frappe.local.site}/files/{name}")
+		self.assertFalse(engine.files_changed())
+		with open(full, "w") as f:
+			f.write("p { color: blue; }")
+		self.assertTrue(engine.files_changed(), "browser() then starts a fresh browser")
+		self.assertNotIn((frappe.local.site, f"/files/{name}"), engine._files)
+		self.assertFalse(engine.files_changed())
 
 
 class TestChromiumChoice(FrappeTestCase):
