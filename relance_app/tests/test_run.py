@@ -71,6 +71,8 @@ class RelanceRunCase(FrappeTestCase):
 	def setUp(self):
 		self.smtp.clear()
 		frappe.set_user("Administrator")
+		# whoever a test acts as, the next test and the next class start as Administrator again
+		self.addCleanup(frappe.set_user, "Administrator")
 		# what this process's earlier tests left unsent is not this test's mail (nobody else's is touched)
 		set_aside_own_emails()
 

@@ -259,6 +259,7 @@ class TestStageEffectiveness(FrappeTestCase):
 				"apply_to_all_doctypes": 1,
 			}
 		).insert(ignore_permissions=True)
+		self.addCleanup(frappe.set_user, "Administrator")
 		frappe.set_user(user)
 		_, rows, _ = rows_by_stage(FILTERS)
 		self.assertTrue(rows)
