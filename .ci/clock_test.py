@@ -5,7 +5,8 @@ the hour's tick would find it (Relance Settings' run hour, the hourly job's last
 waiting and looking:
 
 - the scheduler starts the run, the workers queue the relance and deliver it: the email reaches the SMTP
-  server within EMAIL_BOUND seconds;
+  server within EMAIL_BOUND seconds, plus PER_EMAIL seconds for each other relance email the site's run
+  sends (the run is the site's: what else is due today goes out in it too);
 - its Relance Log turns Sent within SENT_BOUND seconds of the delivery (not at the next hourly sync);
 - the debtor answers from the email's link (a payment promise, posted to the web server as a guest):
   the confirmation email reaches the SMTP server the same way, within CONFIRMATION_BOUND seconds.
@@ -13,6 +14,11 @@ waiting and looking:
 Run from the bench's sites folder with the bench's Python (.ci/run does it):
 
 	cd BENCH/sites && ../env/bin/python CHECKOUT/.ci/clock_test.py --site SITE
+
+It starts on a bench at rest: the jobs already waiting in the bench's queues (the scheduler catching up
+on a day's jobs of every site after the bench was stopped) are left to the workers first, within
+IDLE_BOUND seconds, and named. When the email does not come, it says where the relance stands (the run's
+job, the Relance Log, the Email Queue row, what the workers are doing).
 
 The settings it changes (Relance Settings, the default outgoing account) are restored; its rows stay (the
 invoice excluded from later runs). The run is the site's: what else is due today goes out in it too.
@@ -33,6 +39,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import frappe
@@ -41,6 +48,8 @@ from frappe.utils import add_days, getdate, today
 EMAIL_BOUND = 300  # the scheduler ticks every minute; a run, a PDF and a delivery take seconds
 SENT_BOUND = 60
 CONFIRMATION_BOUND = 120
+PER_EMAIL = 2  # seconds per other relance email of the run (its PDF and its SMTP delivery)
+IDLE_BOUND = 900  # for the bench's queues to empty before the run is made due
 SETTINGS = ("enabled", "run_hour", "test_mode", "business_days_only", "portal_enabled")
 
 
@@ -110,6 +119,87 @@ def wait(check, timeout: float, interval: float = 0.5):
 	return None
 
 
+def job_label(job) -> str:
+	"""site: the scheduled job type or the method of a Frappe background job."""
+	kwargs = job.kwargs or {}
+	inner = kwargs.get("kwargs") or {}
+	return f"{kwargs.get('site', '?')}: {inner.get('job_type') or kwargs.get('job_name') or job.func_name}"
+
+
+def bench_jobs() -> tuple[Counter, list[str]]:
+	"""The jobs waiting in the bench's queues (by label) and those its workers are running."""
+	from frappe.utils.background_jobs import get_queues, get_workers
+
+	waiting = Counter(job_label(job) for queue in get_queues() for job in queue.get_jobs())
+	running = [job_label(job) for worker in get_workers() if (job := worker.get_current_job())]
+	return waiting, running
+
+
+def summary(jobs: Counter, top: int = 8) -> str:
+	shown = ", ".join(f"{label} x{n}" if n > 1 else label for label, n in jobs.most_common(top))
+	more = sum(jobs.values()) - sum(n for _label, n in jobs.most_common(top))
+	return shown + (f" and {more} more" if more > 0 else "")
+
+
+def wait_for_rest(report: Report) -> bool:
+	"""The bench's queues empty before the run is made due (True), the jobs found named."""
+	t0 = time.time()
+	first, _running = bench_jobs()
+	while time.time() - t0 < IDLE_BOUND:
+		waiting, running = bench_jobs()
+		if not waiting and not running:
+			if first:
+				report.note(
+					f"the bench's queues held {sum(first.values())} jobs ({summary(first)}): the workers "
+					f"ran them in {time.time() - t0:.0f}s before the run was made due"
+				)
+			return True
+		time.sleep(1)
+	waiting, running = bench_jobs()
+	report.fail(
+		f"the bench's queues did not empty within {IDLE_BOUND}s: {sum(waiting.values())} jobs waiting "
+		f"({summary(waiting)}); the workers running {', '.join(running) or 'nothing'}"
+	)
+	return False
+
+
+def other_emails(rows: dict, since) -> int:
+	"""Relance emails the site's run queued for other invoices since the run was made due."""
+	return frappe.db.count(
+		"Relance Log",
+		{"creation": (">=", since), "email_queue": ("is", "set"), "sales_invoice": ("!=", rows["invoice"])},
+	)
+
+
+def where_it_stands(rows: dict, due: dict) -> str:
+	"""Why the email has not come: the run's job, the invoice's Relance Log and Email Queue row, the
+	bench's queues and workers."""
+	run = frappe.get_all(
+		"Scheduled Job Log",
+		filters={"scheduled_job_type": due["job"], "creation": (">=", due["at"])},
+		fields=["status", "creation", "modified"],
+		limit=1,
+	)
+	log = frappe.db.get_value(
+		"Relance Log",
+		{"sales_invoice": rows["invoice"]},
+		["name", "status", "email_queue", "error"],
+		as_dict=True,
+	)
+	queue = (
+		frappe.db.get_value("Email Queue", log.email_queue, ["status", "error", "send_after"], as_dict=True)
+		if log and log.email_queue
+		else None
+	)
+	waiting, running = bench_jobs()
+	return (
+		f"run job: {run[0] if run else 'no Scheduled Job Log'}; Relance Log: {log or 'none'}; "
+		f"Email Queue: {queue or 'none'}; {other_emails(rows, due['at'])} other relance emails queued by the "
+		f"run; queues: {sum(waiting.values())} waiting ({summary(waiting)}); workers running: "
+		f"{', '.join(running) or 'nothing'}"
+	)
+
+
 def html_of(message) -> str:
 	part = message.get_body(preferencelist=("html", "plain"))
 	return part.get_content() if part else ""
@@ -176,6 +266,8 @@ def main() -> int:
 			f"invoice {rows['invoice']} of {rows['customer']}, due six days ago ({rows['stage']} due today), "
 			f"the default outgoing Email Account sending to the SMTP server on 127.0.0.1:{capture.port}"
 		)
+		if not wait_for_rest(report):
+			return 1
 		due = make_run_due()
 		t0 = time.time()
 		report.note(
@@ -200,14 +292,26 @@ def main() -> int:
 		else:
 			report.fail(f"the scheduler did not start the run within {EMAIL_BOUND}s")
 
-		mail = wait(lambda: capture.to(rows["address"]), max(1, EMAIL_BOUND - (time.time() - t0)))
+		mail, others = None, 0
+		while not mail:  # the bound grows with the other relance emails the site's run sends
+			fresh()
+			mail, others = capture.to(rows["address"]), other_emails(rows, due["at"])
+			if not mail and time.time() - t0 > EMAIL_BOUND + PER_EMAIL * others:
+				break
+			time.sleep(0.5)
+		bound = EMAIL_BOUND + PER_EMAIL * others
 		if not mail:
-			report.fail(f"no relance email reached the SMTP server within {EMAIL_BOUND}s of the run made due")
+			report.fail(
+				f"no relance email reached the SMTP server within {bound}s of the run made due "
+				f"({EMAIL_BOUND}s + {PER_EMAIL}s for each of the run's {others} other relance emails): "
+				+ where_it_stands(rows, due)
+			)
 			return 1
 		t_mail, message = mail[0]
 		report.ok(
 			f"the relance email reached the SMTP server {t_mail - t0:.0f}s after the run was made due "
-			f"(bound {EMAIL_BOUND}s): {str(message['Subject']).strip()}"
+			f"(bound {bound}s: {EMAIL_BOUND}s + {PER_EMAIL}s for each of the run's {others} other relance "
+			f"emails): {str(message['Subject']).strip()}"
 		)
 
 		def sent_log():
