@@ -1,4 +1,5 @@
-"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]"""
+"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]
+bench --site SITE relance doctor"""
 
 import json
 
@@ -30,6 +31,28 @@ def run(context, as_of=None, dry_run=False):
 	finally:
 		frappe.destroy()
 	click.echo(json.dumps(result, indent=1, default=str))
+
+
+@relance.command("doctor")
+@pass_context
+def doctor(context):
+	"""Check what the day's run needs on this server (PDF engine, web server, workers, scheduler,
+	outgoing email, fonts), each with its fix. Exit 1 when an essential part is missing."""
+	import frappe
+
+	from relance_app.run.doctor import checks, report
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		found = checks()
+		frappe.db.commit()  # the PDF engine found, as a save of Relance Settings stores it
+		click.echo(report(found))
+	finally:
+		frappe.destroy()
+	if any(not c.ok and c.essential for c in found):
+		raise SystemExit(1)
 
 
 commands = [relance]

@@ -20,6 +20,7 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from relance_app.common.frappe_compat import delete_modules_and_doctypes, uninstalling
 from relance_app.exceptions import RelanceInstallError
+from relance_app.pdf import detect
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
@@ -53,6 +54,7 @@ def install_steps():
 	return (
 		(_("DocTypes"), ensure_doctypes),
 		(_("Settings"), init_settings),
+		(_("PDF engine"), find_pdf_engine),
 		(_("Custom fields"), create_custom_fields),
 		(_("Email Templates"), create_email_templates),
 		(_("Legal late-payment rates"), create_legal_rates),
@@ -113,6 +115,15 @@ def init_settings() -> list[str]:
 
 def create_custom_fields():
 	_create_custom_fields(CUSTOM_FIELDS, update=True)
+
+
+def find_pdf_engine():
+	"""The PDF engine this server can use, stored in Relance Settings and said (install, migrate)."""
+	found = detect.refresh_settings()
+	if found.engine == detect.CHROMIUM:
+		print(_("Relance PDFs: {0} ({1}).").format(found.version or "Chromium", found.path))
+	else:
+		print(_("Relance PDFs: wkhtmltopdf, because {0}").format(found.reason))
 
 
 def retry_command(site: str | None = None) -> str:
@@ -192,6 +203,7 @@ def after_migrate():
 		return
 	completed = []
 	settings = init_settings()
+	find_pdf_engine()
 	if missing_custom_fields():
 		create_custom_fields()
 		completed.append(_("custom fields"))
@@ -200,8 +212,7 @@ def after_migrate():
 			if step not in (ensure_doctypes, init_settings, create_custom_fields):
 				step()
 				completed.append(title)
-	if completed or settings:
-		frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
+	frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
 	if completed:
 		print(
 			_("Relance: completed an unfinished install ({0}).").format(

@@ -28,7 +28,7 @@ from frappe.utils import cint, now_datetime
 
 from relance_app.common.frappe_compat import language_environment
 from relance_app.constants import QUEUED
-from relance_app.pdf import engine
+from relance_app.pdf import detect, engine
 
 JOB = "relance_app.pdf.delivery.deliver"
 QUEUE = "short"  # where Frappe sends emails now (email_queue.send_mail); every bench worker serves it
@@ -236,6 +236,7 @@ def note_fallbacks(email_queue: str, reasons: list[str]) -> bool:
 	if not reasons:
 		return False
 	note = _("PDF rendered by wkhtmltopdf: Chromium failed ({0}).").format(reasons[-1])
+	detect.note_fallback(reasons[-1])
 	log = frappe.qb.DocType("Relance Log")
 	(
 		frappe.qb.update(log)

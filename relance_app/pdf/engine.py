@@ -1,5 +1,5 @@
 """The PDF engine of relance emails: Frappe's own (wkhtmltopdf) or a headless Chromium kept alive in the
-worker process, chosen in Relance Settings.
+worker process, chosen in Relance Settings or, on Automatic (the default), found on the server.
 
 Frappe v15 lets an app render a print format's PDF through the `pdf_generator` hook: `get_print`
 calls it when `frappe.form_dict.pdf_generator` (or the print format's own field) is not "wkhtmltopdf".
@@ -29,10 +29,11 @@ from frappe import _
 from frappe.utils import get_url, scrub_urls
 
 from relance_app.common.frappe_compat import pdf_generator as generator_switch
+from relance_app.pdf import detect
 from relance_app.pdf.chromium import Chromium, ChromiumError, PageSetup, to_mm
 
-WKHTMLTOPDF = "wkhtmltopdf"
-CHROMIUM = "Chromium"
+WKHTMLTOPDF = detect.WKHTMLTOPDF
+CHROMIUM = detect.CHROMIUM
 GENERATOR = "relance_chromium"  # the value of form_dict.pdf_generator routed to this module's hook
 CONTENT_TYPES = {
 	".css": "text/css",
@@ -72,9 +73,9 @@ stats = {"documents": 0, "seconds": 0.0, "fallbacks": 0}
 
 
 def selected_engine() -> str:
-	"""The engine Relance Settings asks for (wkhtmltopdf unless Chromium is chosen)."""
-	engine = frappe.db.get_single_value("Relance Settings", "pdf_engine")
-	return CHROMIUM if engine == CHROMIUM else WKHTMLTOPDF
+	"""The engine of Relance Settings: the one chosen, or on Automatic the one found on this server
+	(relance_app.pdf.detect)."""
+	return detect.engine_in_use()
 
 
 @contextlib.contextmanager

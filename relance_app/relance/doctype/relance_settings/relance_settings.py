@@ -8,7 +8,7 @@ from frappe.utils import cint
 
 from relance_app.common.settings import field_default
 from relance_app.exceptions import RelanceSettingsError
-from relance_app.pdf import chromium
+from relance_app.pdf import chromium, detect
 
 
 class RelanceSettings(Document):
@@ -50,9 +50,14 @@ class RelanceSettings(Document):
 
 	def validate_pdf_engine(self):
 		"""Chromium chosen where this server has none: said now, not found in the logs later (the
-		emails would still go out, rendered by wkhtmltopdf)."""
+		emails would still go out, rendered by wkhtmltopdf). Then the engine in use is found again
+		(Automatic: Chromium if one prints here, else wkhtmltopdf, with the reason)."""
+		self.pdf_engine = self.pdf_engine or detect.AUTOMATIC
+		self.refuse_missing_chromium()
+		self.update(detect.values_of(detect.finding_for(self.pdf_engine)))
 
-		if self.pdf_engine != "Chromium" or not self.has_value_changed("pdf_engine"):
+	def refuse_missing_chromium(self):
+		if self.pdf_engine != detect.CHROMIUM or not self.has_value_changed("pdf_engine"):
 			return
 		configured = frappe.get_conf().get("relance_chromium_path")
 		if not chromium.find_executable(configured):
