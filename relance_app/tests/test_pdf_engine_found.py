@@ -1,7 +1,8 @@
 """The PDF engine found rather than configured (relance_app.pdf.detect): Relance Settings on Automatic
 use Chromium where this server has one that prints, wkhtmltopdf with the reason where it has none or
 where the one it has cannot print; a choice made on purpose stays; install, migrate and the upgrade patch
-find it; a delivery's fallback is written in the settings. Nothing is committed: each test rolls back."""
+find it; a delivery's fallback is written in the settings. Each test rolls back, or puts back what a
+commit of the code under test kept."""
 
 import os
 import stat
@@ -112,6 +113,11 @@ class TestPdfEngineFound(FrappeTestCase):
 		self.assertEqual(stored("pdf_engine"), detect.WKHTMLTOPDF, "a choice stays")
 
 	def test_a_delivery_fallback_is_written_in_the_settings(self):
+		before = stored("pdf_last_fallback")
+		self.addCleanup(frappe.db.commit)  # note_fallbacks commits: the site's value is put back
+		self.addCleanup(
+			frappe.db.set_single_value, SETTINGS, "pdf_last_fallback", before, update_modified=False
+		)
 		delivery.note_fallbacks("no-such-email-queue", ["Chromium did not start in 20s"])
 		self.assertRegex(
 			stored("pdf_last_fallback"), r"^\d{4}-\d\d-\d\d \d\d:\d\d: Chromium did not start in 20s$"
