@@ -18,6 +18,13 @@ relance_app.common.frappe_compat.
 
 from __future__ import annotations
 
+import base64
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+
 import frappe
 from frappe.email.doctype.email_account.email_account import EmailAccount
 from frappe.email.doctype.email_queue.email_queue import QueueBuilder
@@ -125,7 +132,38 @@ class RelanceQueueBuilder(QueueBuilder):
 		)
 
 
+DATA_IMAGE = re.compile(r"""src=(["'])data:image/png;base64,([A-Za-z0-9+/=]+)\1""")
+
+
+@contextmanager
+def inline_images(html: str):
+	"""The message with each PNG given as a data URI (the SEPA QR code) turned into an inline image:
+	`embed="file"`, which Frappe's email builder attaches with a Content-ID and links as `cid:` (mail
+	clients show those, not data URIs). The files live while the email is built, then are removed."""
+	if "data:image/png;base64," not in html:
+		yield html
+		return
+	folder = tempfile.mkdtemp(prefix="relance-inline-")
+	count = 0
+
+	def save(match) -> str:
+		nonlocal count
+		count += 1
+		path = os.path.join(folder, f"sepa-qr-{count}.png")
+		with open(path, "wb") as f:
+			f.write(base64.b64decode(match.group(2)))
+		return f'embed="{path}"'
+
+	try:
+		yield DATA_IMAGE.sub(save, html)
+	finally:
+		shutil.rmtree(folder, ignore_errors=True)
+
+
 def queue(**kwargs):
 	"""As `frappe.sendmail(..., delayed=True, now=False)`: the Email Queue row (returned) in the
-	caller's transaction, sent later. Takes QueueBuilder's arguments."""
-	return RelanceQueueBuilder(**kwargs).process(send_now=False)
+	caller's transaction, sent later. Takes QueueBuilder's arguments; images given as data URIs go
+	inline (`inline_images`)."""
+	with inline_images(kwargs.get("message") or "") as message:
+		kwargs["message"] = message
+		return RelanceQueueBuilder(**kwargs).process(send_now=False)

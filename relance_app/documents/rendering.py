@@ -44,6 +44,14 @@ class _TextPart(MarkdownConverter):
 		shown = "" if label in ("", href) else text
 		return f"{prefix}{shown}\n{href}\n{suffix.lstrip()}"
 
+	def convert_img(self, el, text, convert_as_inline):
+		"""An image in the text part is its alternative text: never the bytes of a data URI (the SEPA
+		QR code; its details are written beside it)."""
+		src = (el.get("src") or "").strip()
+		if src.startswith("data:") or el.get("embed"):
+			return (el.get("alt") or "").strip()
+		return super().convert_img(el, text, convert_as_inline)
+
 
 def _chomp(text: str) -> tuple[str, str, str]:
 	stripped = text.strip()
