@@ -52,7 +52,8 @@ class SepaQrError(ValueError):
 
 
 def _one_line(text: str | None) -> str:
-	return " ".join((text or "").split())
+	"""On one line, single spaces, no control character."""
+	return " ".join("".join(ch if ch.isprintable() else " " for ch in (text or "")).split())
 
 
 def beneficiary_name(name: str | None) -> str:
