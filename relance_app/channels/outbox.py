@@ -143,21 +143,39 @@ def inline_images(html: str):
 	if "data:image/png;base64," not in html:
 		yield html
 		return
-	folder = tempfile.mkdtemp(prefix="relance-inline-")
+	# Frappe reads an embedded file from a path of the site ("private/files/..."): a folder of its own
+	# there, no File document, gone once the email is built
+	files = frappe.get_site_path("private", "files")
+	folder = tempfile.mkdtemp(prefix="relance-inline-", dir=files)
 	count = 0
 
 	def save(match) -> str:
 		nonlocal count
 		count += 1
-		path = os.path.join(folder, f"sepa-qr-{count}.png")
-		with open(path, "wb") as f:
+		name = f"sepa-qr-{count}.png"
+		with open(os.path.join(folder, name), "wb") as f:
 			f.write(base64.b64decode(match.group(2)))
-		return f'embed="{path}"'
+		return f'embed="private/files/{os.path.basename(folder)}/{name}"'
 
 	try:
 		yield DATA_IMAGE.sub(save, html)
 	finally:
 		shutil.rmtree(folder, ignore_errors=True)
+
+
+def without_data_images(html: str) -> str:
+	"""The message as the Communication keeps it: an image given as a data URI (the QR code) is its
+	alternative text (Frappe would save each as a File); the details it encodes are written beside."""
+
+	def alt(match) -> str:
+		found = ALT.search(match.group(0))
+		return found.group(2) if found else ""
+
+	return DATA_IMG_TAG.sub(alt, html)
+
+
+DATA_IMG_TAG = re.compile(r"""<img\b[^>]*\bsrc=["']data:image/png;base64,[^"']*["'][^>]*>""")
+ALT = re.compile(r"""\balt=(["'])(.*?)\1""")
 
 
 def queue(**kwargs):

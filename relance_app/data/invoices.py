@@ -19,7 +19,7 @@ from frappe.query_builder import Criterion
 from frappe.utils import cint, getdate
 
 from relance_app.common import args
-from relance_app.constants import CLOSED_STATUSES, PAYMENT_FOUND, THANK_YOU_STAGE
+from relance_app.constants import CLOSED_STATUSES, PAYMENT_FOUND, STATUS_PAYMENT_FOUND, THANK_YOU_STAGE
 from relance_app.engine.models import (
 	CONTRACTUAL_RATE,
 	HistoryEntry,
@@ -322,6 +322,8 @@ def _selection_where(invoice_names=None, customer=None, companies=None, any_stat
 				& (si.relance_last_stage != "")
 				& (si.relance_status.isnull() | si.relance_status.notin(CLOSED_STATUSES))
 			)
+			# held for a payment found in the bank, and paid since: its status follows
+			| (si.relance_status == STATUS_PAYMENT_FOUND)
 		)
 	if invoice_names:
 		conditions.append(si.name.isin(list(invoice_names)))
