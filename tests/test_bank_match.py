@@ -178,3 +178,14 @@ def test_one_transfer_for_several_invoices_holds_a_set_adding_up_to_it(invoices,
 	assert held, "the amounts add up: some invoices of the customer are held"
 	assert all(i.customer == party for i in held)
 	assert sum(i.amount_due for i in held) == total
+
+
+def test_rf_reference_alone_finds_its_invoice_among_many():
+	invoices = [inv(f"ACC-SINV-2026-{i:05}", customer=f"C{i % 7}") for i in range(300)]
+	target = invoices[123]
+	text = f"/ROC/{format_reference(rf_reference(target.name))}/ VIR SEPA"
+	found = match_deposits([dep("100.00", text=text)], invoices)
+	assert list(found) == [target.name]
+	long_name = "ACC-SINV-2026-BRANCH-PARIS-00012"  # a digest in its reference
+	found = match_deposits([dep("10.00", text=rf_reference(long_name))], [inv(long_name), *invoices[:5]])
+	assert list(found) == [long_name]

@@ -81,9 +81,10 @@ def _pattern(token: str, spaced: bool) -> re.Pattern:
 _rf = cache(rf_reference)
 
 
-def named_in(text: str, invoice: OpenInvoice) -> bool:
-	"""The invoice's number or RF reference is written in `text`."""
-	flat = compact(text)
+def named_in(text: str, invoice: OpenInvoice, flat: str | None = None) -> bool:
+	"""The invoice's number or RF reference is written in `text` (`flat`: its letters and digits,
+	when the caller has them for many invoices)."""
+	flat = compact(text) if flat is None else flat
 	name = compact(invoice.name)
 	if name and any(ch.isdigit() for ch in name) and name in flat:
 		if _pattern(invoice.name, False).search(text):
@@ -118,6 +119,38 @@ def paid_by_amount(amount: Decimal, own: Sequence[OpenInvoice]) -> tuple[str, li
 	return BY_AMOUNTS, []
 
 
+def _number(name: str) -> str:
+	"""An invoice name's letters and digits, searched in the deposits' texts ("" without a digit: a
+	name of words alone would match ordinary words)."""
+	flat = compact(name)
+	return flat if any(ch.isdigit() for ch in flat) else ""
+
+
+def _references(invoices: Sequence[OpenInvoice]) -> dict[str, OpenInvoice]:
+	"""Each invoice by its RF reference, compact (made once, only when a deposit mentions an RF)."""
+	return {(i.reference or _rf(i.name)): i for i in invoices}
+
+
+def _named(dep: Deposit, invoices: Sequence[OpenInvoice], names: dict, refs) -> list[OpenInvoice]:
+	"""The invoices (of the deposit's company) the deposit's text names: their numbers as substrings
+	of its letters and digits, its RF references looked up, each checked with its boundaries."""
+	flat = compact(dep.text)
+	if not flat:
+		return []
+	found = {
+		i.name: i for i in invoices if names[i.name] and names[i.name] in flat and named_in(dep.text, i, flat)
+	}
+	start = flat.find("RF")
+	while start >= 0:
+		table = refs()
+		for end in range(start + 5, min(len(flat), start + 25) + 1):
+			inv = table.get(flat[start:end])
+			if inv is not None and inv.name not in found and named_in(dep.text, inv, flat):
+				found[inv.name] = inv
+		start = flat.find("RF", start + 1)
+	return list(found.values())
+
+
 def match_deposits(
 	deposits: Iterable[Deposit], invoices: Iterable[OpenInvoice]
 ) -> dict[str, tuple[Match, ...]]:
@@ -129,11 +162,23 @@ def match_deposits(
 			continue
 		by_company[inv.company].append(inv)
 		by_party[(inv.company, inv.customer, inv.currency)].append(inv)
+	names = {i.name: _number(i.name) for company in by_company.values() for i in company}
+	tables: dict[str, dict[str, OpenInvoice]] = {}
+
+	def refs_of(company: str):
+		def refs() -> dict[str, OpenInvoice]:
+			if company not in tables:
+				tables[company] = _references(by_company.get(company, []))
+			return tables[company]
+
+		return refs
+
 	found: dict[str, list[Match]] = defaultdict(list)
 	for dep in deposits:
 		if dep.amount <= 0:
 			continue
-		named = [i for i in by_company.get(dep.company, ()) if dep.text and named_in(dep.text, i)]
+		own = by_company.get(dep.company, [])
+		named = _named(dep, own, names, refs_of(dep.company))
 		if named:
 			due = sum((i.amount_due for i in named), Decimal(0))
 			for inv in named:
