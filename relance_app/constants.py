@@ -29,6 +29,9 @@ LAST_STATUSES = (QUEUED, SENT, FAILED, AWAITING_APPROVAL)
 THANK_YOU_STAGE = "__thank_you__"
 # the reason code of a stage skipped for want of a recipient
 NO_RECIPIENT = "no_recipient"
+# the reason code of a stage held because its payment is in the bank, not yet reconciled: the row is
+# taken over by the stage's relance if the money turns out to be for something else
+PAYMENT_FOUND = "payment_found"
 
 # --- Channels of a stage -----------------------------------------------------------------------------
 EMAIL = "Email"
@@ -72,6 +75,8 @@ STATUS_PAID = "Paid"
 STATUS_THANKED = "Thanked"
 STATUS_COMPLETED = "Completed"
 STATUS_EXCLUDED = "Excluded"
+# an unreconciled deposit in the bank pays it: no relance until the accountant reconciles it
+STATUS_PAYMENT_FOUND = "Payment found, to reconcile"
 # an invoice in one of these is done with: nothing more is planned for it
 CLOSED_STATUSES = (STATUS_PAID, STATUS_THANKED)
 

@@ -19,6 +19,7 @@ from frappe.utils import cint, flt, getdate, today
 
 from relance_app.common import cache
 from relance_app.constants import ANSWERED, AWAITING_APPROVAL, DELIVERED_STATUSES, LAST_STATUSES
+from relance_app.data.bank import load_deposits, open_invoice
 from relance_app.data.calendar import shift_to_business_day
 from relance_app.data.invoices import (
 	THANK_YOU_STAGE,
@@ -32,6 +33,7 @@ from relance_app.data.invoices import (
 )
 from relance_app.engine import reasons as R
 from relance_app.engine import register as G
+from relance_app.engine.bank_match import match_deposits
 from relance_app.engine.decide import decide, hold_active
 from relance_app.engine.penalties import to_decimal
 
@@ -46,6 +48,7 @@ def procedure_labels() -> dict[str, str]:
 	return {
 		G.EXCLUDED: _("Excluded"),
 		G.PAID: _("Paid"),
+		G.PAYMENT_FOUND: _("Payment found, to reconcile"),
 		G.ON_HOLD: _("On Hold"),
 		G.PROMISE: _("Payment Promise"),
 		G.AWAITING_APPROVAL: _("Awaiting Approval"),
@@ -199,12 +202,15 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	policies = load_policies()
 	resolver = PolicyResolver(policies)
 	labels = procedure_labels()
+	found = bank_found(rows, companies)
 	out = []
 	for r in rows:
 		info = resolver.resolve(r.company, r.dunning_policy, r.customer_group)
 		all_logs = logs.get(r.name, ())
 		row_logs = [x for x in all_logs if x.stage_name != THANK_YOU_STAGE]
-		row = _register_row(r, info, row_logs, all_logs, schedules.get(r.name), as_of, with_next)
+		row = _register_row(
+			r, info, row_logs, all_logs, schedules.get(r.name), as_of, with_next, found.get(r.name, ())
+		)
 		row.procedure_label = labels.get(row.procedure, row.procedure)
 		row.debtor_answer = answers.get(r.name)
 		out.append(row)
@@ -219,7 +225,17 @@ def register_rows(filters=None, with_next: bool = True) -> list[frappe._dict]:
 	return out
 
 
-def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next: bool) -> frappe._dict:
+def bank_found(rows, companies) -> dict:
+	"""The open invoices of the register an unreconciled deposit pays (the run's rule, one query)."""
+	deposits = load_deposits(companies)
+	if not deposits:
+		return {}
+	return match_deposits(deposits, [open_invoice(r) for r in rows if flt(r.outstanding_amount) > 0])
+
+
+def _register_row(
+	r, info, row_logs, all_logs, schedule, as_of: date, with_next: bool, found=()
+) -> frappe._dict:
 	tolerance = info.policy.tolerance if info else to_decimal(0)
 	outstanding = flt(r.outstanding_amount)
 	late = G.days_late(getdate(r.due_date) if r.due_date else None, as_of)
@@ -242,6 +258,7 @@ def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next:
 		dunning_created=any(x.dunning for x in row_logs),
 		formal_notice_sent=formal,
 		decision_reason=decision.reason if decision else None,
+		payment_found=bool(found),
 	)
 	code = G.procedure(state)
 	next_stage = next_date = None
@@ -256,7 +273,7 @@ def _register_row(r, info, row_logs, all_logs, schedule, as_of: date, with_next:
 		elif decision.next_stage:
 			next_stage = decision.next_stage.stage_name
 			next_date = shift_to_business_day(r.company, decision.next_date)
-	detail = ""
+	detail = ", ".join(sorted({m.deposit for m in found})) if code == G.PAYMENT_FOUND else ""
 	if code in (G.ON_HOLD, G.PROMISE):
 		reason = _(r.relance_hold_reason or "Other")
 		detail = (

@@ -189,7 +189,7 @@ def queue_email(invoices, customer, subject, body, recipients, cc, sender, reply
 			"communication_medium": "Email",
 			"sent_or_received": "Sent",
 			"subject": subject,
-			"content": body,
+			"content": outbox.without_data_images(body),
 			"sender": sender,
 			"recipients": ", ".join(recipients),
 			"cc": ", ".join(cc) or None,

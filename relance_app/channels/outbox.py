@@ -18,6 +18,13 @@ relance_app.common.frappe_compat.
 
 from __future__ import annotations
 
+import base64
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+
 import frappe
 from frappe.email.doctype.email_account.email_account import EmailAccount
 from frappe.email.doctype.email_queue.email_queue import QueueBuilder
@@ -125,7 +132,56 @@ class RelanceQueueBuilder(QueueBuilder):
 		)
 
 
+DATA_IMAGE = re.compile(r"""src=(["'])data:image/png;base64,([A-Za-z0-9+/=]+)\1""")
+
+
+@contextmanager
+def inline_images(html: str):
+	"""The message with each PNG given as a data URI (the SEPA QR code) turned into an inline image:
+	`embed="file"`, which Frappe's email builder attaches with a Content-ID and links as `cid:` (mail
+	clients show those, not data URIs). The files live while the email is built, then are removed."""
+	if "data:image/png;base64," not in html:
+		yield html
+		return
+	# Frappe reads an embedded file from a path of the site ("private/files/..."): a folder of its own
+	# there, no File document, gone once the email is built
+	files = frappe.get_site_path("private", "files")
+	folder = tempfile.mkdtemp(prefix="relance-inline-", dir=files)
+	count = 0
+
+	def save(match) -> str:
+		nonlocal count
+		count += 1
+		name = f"sepa-qr-{count}.png"
+		with open(os.path.join(folder, name), "wb") as f:
+			f.write(base64.b64decode(match.group(2)))
+		return f'embed="private/files/{os.path.basename(folder)}/{name}"'
+
+	try:
+		yield DATA_IMAGE.sub(save, html)
+	finally:
+		shutil.rmtree(folder, ignore_errors=True)
+
+
+def without_data_images(html: str) -> str:
+	"""The message as the Communication keeps it: an image given as a data URI (the QR code) is its
+	alternative text (Frappe would save each as a File); the details it encodes are written beside."""
+
+	def alt(match) -> str:
+		found = ALT.search(match.group(0))
+		return found.group(2) if found else ""
+
+	return DATA_IMG_TAG.sub(alt, html)
+
+
+DATA_IMG_TAG = re.compile(r"""<img\b[^>]*\bsrc=["']data:image/png;base64,[^"']*["'][^>]*>""")
+ALT = re.compile(r"""\balt=(["'])(.*?)\1""")
+
+
 def queue(**kwargs):
 	"""As `frappe.sendmail(..., delayed=True, now=False)`: the Email Queue row (returned) in the
-	caller's transaction, sent later. Takes QueueBuilder's arguments."""
-	return RelanceQueueBuilder(**kwargs).process(send_now=False)
+	caller's transaction, sent later. Takes QueueBuilder's arguments; images given as data URIs go
+	inline (`inline_images`)."""
+	with inline_images(kwargs.get("message") or "") as message:
+		kwargs["message"] = message
+		return RelanceQueueBuilder(**kwargs).process(send_now=False)

@@ -19,7 +19,7 @@ from frappe.query_builder import Criterion
 from frappe.utils import cint, getdate
 
 from relance_app.common import args
-from relance_app.constants import CLOSED_STATUSES, THANK_YOU_STAGE
+from relance_app.constants import CLOSED_STATUSES, PAYMENT_FOUND, STATUS_PAYMENT_FOUND, THANK_YOU_STAGE
 from relance_app.engine.models import (
 	CONTRACTUAL_RATE,
 	HistoryEntry,
@@ -322,6 +322,8 @@ def _selection_where(invoice_names=None, customer=None, companies=None, any_stat
 				& (si.relance_last_stage != "")
 				& (si.relance_status.isnull() | si.relance_status.notin(CLOSED_STATUSES))
 			)
+			# held for a payment found in the bank, and paid since: its status follows
+			| (si.relance_status == STATUS_PAYMENT_FOUND)
 		)
 	if invoice_names:
 		conditions.append(si.name.isin(list(invoice_names)))
@@ -359,6 +361,7 @@ def select_candidates(
 			log.attempts,
 			log.name if detail else 0,
 			log.posting_date,
+			log.reason_code,
 		),
 		log_row=LogRow,
 	)
@@ -385,6 +388,7 @@ class LogRow(NamedTuple):
 	attempts: int
 	name: str
 	posting_date: date | None = None
+	reason_code: str | None = None
 
 
 def _date(value) -> date:
@@ -436,7 +440,8 @@ def facts_from_row(r, schedule, logs) -> InvoiceFacts:
 				posted=_date(x.posting_date) if getattr(x, "posting_date", None) else None,
 			)
 			for x in logs
-			if x.stage_name != THANK_YOU_STAGE
+			# a stage held for a payment found in the bank is still to do
+			if x.stage_name != THANK_YOU_STAGE and getattr(x, "reason_code", None) != PAYMENT_FOUND
 		),
 		thank_you_sent=any(x.stage_name == THANK_YOU_STAGE for x in logs),
 	)

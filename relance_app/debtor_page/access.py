@@ -31,6 +31,7 @@ INVOICE_FIELDS = (
 	"due_date",
 	"currency",
 	"party_account_currency",
+	"conversion_rate",
 	"grand_total",
 	"outstanding_amount",
 	"contact_email",

@@ -13,6 +13,7 @@ from frappe.utils import add_days, escape_html, flt, getdate, now_datetime, toda
 
 from relance_app.common import args
 from relance_app.constants import ANSWERED, CUSTOMER_REPLIED, DISPUTE, PAYMENT_PROMISE
+from relance_app.data.bank import customer_matches
 from relance_app.data.invoices import PolicyResolver, load_policies
 from relance_app.debtor_page.access import (
 	INVOICE_FIELDS,
@@ -281,7 +282,8 @@ def make_todo(access, invoice, kind, fields, now) -> str:
 			"allocated_to": accountant(access),
 			"reference_type": "Sales Invoice",
 			"reference_name": invoice.name,
-			"description": f"<p><strong>{escape_html(title)}</strong></p><p>{details_html(kind, fields, now)}</p>",
+			"description": f"<p><strong>{escape_html(title)}</strong></p><p>{details_html(kind, fields, now)}</p>"
+			+ (bank_note(access, invoice.name) if kind == P.ALREADY_PAID else ""),
 			"priority": "High",
 			"date": getdate(now),
 		}
@@ -289,3 +291,22 @@ def make_todo(access, invoice, kind, fields, now) -> str:
 	todo.flags.ignore_permissions = True
 	todo.insert()
 	return todo.name
+
+
+def bank_note(access, invoice: str) -> str:
+	"""For an "already paid": whether an unreconciled deposit in the bank matches the invoice."""
+	matches = customer_matches(access.customer.name, access.company.name).get(invoice)
+	if not matches:
+		return (
+			"<p>"
+			+ escape_html(_("No matching deposit in the bank's unreconciled transactions yet."))
+			+ "</p>"
+		)
+	links = ", ".join(
+		f'<a href="/app/bank-transaction/{escape_html(m.deposit)}">{escape_html(m.deposit)}</a>'
+		for m in matches
+	)
+	text = escape_html(
+		_("A matching deposit is in the bank, not yet reconciled: {0}. Reconcile it with a Payment Entry.")
+	)
+	return f"<p><strong>{text.format(links)}</strong></p>"

@@ -11,13 +11,14 @@ from frappe import _
 from frappe.utils import cint, flt, getdate, today
 
 from relance_app.constants import ANSWERED, CUSTOMER_REPLIED, DISPUTE, PAYMENT_PROMISE
-from relance_app.data.invoices import is_open
+from relance_app.data.invoices import invoice_outstanding, is_open
 from relance_app.debtor_page.access import (
 	INVOICE_FIELDS,
 	invalid_message,
 	resolve,
 )
 from relance_app.documents.message_data import company_party, payment_details
+from relance_app.documents.sepa_qr import invoice_transfer
 from relance_app.engine import debtor_answers as P
 from relance_app.engine.message import format_date, format_money
 
@@ -45,6 +46,7 @@ def page_context(token) -> dict:
 	links = pay_links(names)
 
 	party = company_party(company.name)
+	payment = payment_details(company.name)
 	token_q = quote(token, safe="")
 	first, last = P.promise_window(today_, conf.max_promise_days)
 	invoices, totals = [], {}
@@ -69,9 +71,11 @@ def page_context(token) -> dict:
 				"pdf_url": f"/api/method/relance_app.portal.invoice_pdf?token={token_q}&sales_invoice={quote(r.name, safe='')}",
 				"can_promise": refusal is None,
 				"promise_note": refusal_text(refusal) if refusal else "",
+				"transfer": invoice_transfer(
+					payment, party.name, r.name, invoice_outstanding(r), r.currency, lang
+				),
 			}
 		)
-	payment = payment_details(company.name)
 	logo = company.company_logo or ""
 	return {
 		"valid": True,

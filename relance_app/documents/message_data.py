@@ -16,6 +16,7 @@ from relance_app.common.cache import memo
 from relance_app.common.debtor_links import portal_url
 from relance_app.data.rate_table import rate_table
 from relance_app.documents.language import template_choice
+from relance_app.documents.sepa_qr import with_qr_image
 from relance_app.engine.decide import effective_due
 from relance_app.engine.message import (
 	COURTEOUS,
@@ -27,6 +28,7 @@ from relance_app.engine.message import (
 	payment_behaviour,
 )
 from relance_app.engine.models import InvoiceFacts, Payment, Penalties, Policy, Stage
+from relance_app.engine.payment_ref import format_iban, valid_bic, valid_iban
 from relance_app.engine.penalties import compute_penalties, to_decimal
 
 TUTOIEMENT = "Tutoiement"
@@ -83,9 +85,12 @@ def _payment_details(company: str) -> dict:
 	if not account:
 		return {}
 	bic = frappe.db.get_value("Bank", account.bank, "swift_number") if account.bank else None
+	iban = valid_iban(account.iban)
 	return {
-		"iban": account.iban or account.bank_account_no or "",
-		"bic": bic or "",
+		# a valid IBAN printed in groups of four; anything else as entered (no QR code is made of it)
+		"iban": format_iban(iban) if iban else (account.iban or account.bank_account_no or ""),
+		"iban_valid": bool(iban),
+		"bic": valid_bic(bic) or bic or "",
 		"bank": account.bank or "",
 	}
 
@@ -260,7 +265,7 @@ def message_context(
 	company = first.company
 	tone = tone or customer_tone(customer.get("name"), policy, policy_doc, as_of)
 	lang = language or template_choice(stage, policy_doc, customer.get("language"), tone).language
-	return build_context(
+	context = build_context(
 		stage,
 		policy.ordered_stages(),
 		data,
@@ -278,6 +283,7 @@ def message_context(
 		test_mode=test_mode,
 		portal_url=debtor_page_url(customer.get("name"), company),
 	)
+	return with_qr_image(context)
 
 
 def debtor_page_url(customer: str, company: str) -> str:

@@ -44,6 +44,36 @@ class _TextPart(MarkdownConverter):
 		shown = "" if label in ("", href) else text
 		return f"{prefix}{shown}\n{href}\n{suffix.lstrip()}"
 
+	@staticmethod
+	def _layout(el) -> bool:
+		"""In a layout table (border="0": the QR code beside its details), not a table of figures."""
+		table = el if el.name == "table" else el.find_parent("table")
+		return table is not None and table.get("border") == "0"
+
+	def convert_table(self, el, text, convert_as_inline):
+		if self._layout(el):
+			return "\n\n" + text.strip() + "\n\n"
+		return super().convert_table(el, text, convert_as_inline)
+
+	def convert_tr(self, el, text, convert_as_inline):
+		return text if self._layout(el) else super().convert_tr(el, text, convert_as_inline)
+
+	def convert_td(self, el, text, convert_as_inline):
+		if self._layout(el):
+			return text.strip() + "\n\n" if text.strip() else ""
+		return super().convert_td(el, text, convert_as_inline)
+
+	def convert_br(self, el, text, convert_as_inline):
+		return "\n" if self._layout(el) else super().convert_br(el, text, convert_as_inline)
+
+	def convert_img(self, el, text, convert_as_inline):
+		"""An image in the text part is its alternative text: never the bytes of a data URI (the SEPA
+		QR code; its details are written beside it)."""
+		src = (el.get("src") or "").strip()
+		if src.startswith("data:") or el.get("embed"):
+			return (el.get("alt") or "").strip()
+		return super().convert_img(el, text, convert_as_inline)
+
 
 def _chomp(text: str) -> tuple[str, str, str]:
 	stripped = text.strip()

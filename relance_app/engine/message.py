@@ -25,7 +25,9 @@ from relance_app.engine.models import (
 	SemesterRate,
 	Stage,
 )
+from relance_app.engine.payment_ref import format_reference, rf_reference
 from relance_app.engine.penalties import RateTable, compute_penalties, currency_precision, round_money
+from relance_app.engine.sepa_qr import transfer_details
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥", "CAD": "$ CA"}
 NBSP = "\u00a0"
@@ -203,6 +205,7 @@ def _invoice_dict(
 	d = {
 		"name": inv.name,
 		"number": inv.name,
+		"reference": format_reference(rf_reference(inv.name)),
 		"posting_date": format_date(inv.posting_date, language),
 		"due_date": format_date(inv.due_date, language),
 		"due_date_long": format_date_long(inv.due_date, language),
@@ -381,9 +384,23 @@ def build_context(
 		if rows[0]["penalties"]
 		else "",
 		**_parties(company, customer),
-		"payment": dict(payment_details or {}),
+		"payment": payment_context(payment_details, company.name, invoices, lang),
 		"portal_url": portal_url or "",
 	}
+
+
+def payment_context(payment_details: dict | None, beneficiary: str, invoices, language: str) -> dict:
+	"""The company's bank details, the transfer's reference and, when one can be made, the SEPA QR
+	code's fields (`qr`, its payload; the Frappe side adds the image as `qr.src`)."""
+	out = dict(payment_details or {})
+	details = transfer_details(out, beneficiary, [(i.name, i.amount_due, i.currency) for i in invoices])
+	if details:
+		currency = details["currency"]
+		details["amount_formatted"] = format_money(details["amount"], currency, language) if currency else ""
+	out["reference"] = format_reference(rf_reference(invoices[0].name)) if len(invoices) == 1 else ""
+	out["transfer"] = details
+	out["qr"] = details if details and details["payload"] else None
+	return out
 
 
 def _stage_dict(stage: Stage, stages: Sequence[Stage]) -> dict:

@@ -15,6 +15,7 @@ NOT_YET = "not_yet"  # the next stage's date has not come
 TOO_SOON = "too_soon"  # min_days_between since the previous relance not yet elapsed
 RETRY_LATER = "retry_later"  # a failed stage is retried on a later day
 AWAITING_POSTING = "awaiting_posting"  # the previous stage's letter has no posting date yet
+PAYMENT_FOUND = "payment_found"  # an unreconciled deposit pays it (the run's bank check, not decide)
 
 ALL = (
 	DUE,
@@ -32,4 +33,5 @@ ALL = (
 	TOO_SOON,
 	RETRY_LATER,
 	AWAITING_POSTING,
+	PAYMENT_FOUND,
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from relance_app.constants import LETTER_CHANNELS, PAYMENT_PROMISE
+from relance_app.constants import LETTER_CHANNELS, PAYMENT_PROMISE, STATUS_PAYMENT_FOUND
 from relance_app.engine import reasons as R
 
 # Ageing buckets of days late: (key, first day, last day); None = unbounded
@@ -29,6 +29,7 @@ BUCKET_KEYS = tuple(b[0] for b in BUCKETS)
 EXCLUDED = "Excluded"
 PAID = "Paid"
 ON_HOLD = "On Hold"
+PAYMENT_FOUND = STATUS_PAYMENT_FOUND  # an unreconciled deposit pays it
 PROMISE = PAYMENT_PROMISE
 AWAITING_APPROVAL = "Awaiting Approval"
 DUNNING_CREATED = "ERPNext Dunning Created"
@@ -39,6 +40,7 @@ NO_POLICY = "No Policy"
 PROCEDURES = (
 	EXCLUDED,
 	PAID,
+	PAYMENT_FOUND,
 	ON_HOLD,
 	PROMISE,
 	AWAITING_APPROVAL,
@@ -89,6 +91,7 @@ class InvoiceState:
 	dunning_created: bool = False  # an ERPNext Dunning was made by a relance
 	formal_notice_sent: bool = False
 	decision_reason: str | None = None  # the engine's reason today (None: not decided)
+	payment_found: bool = False  # an unreconciled deposit in the bank pays it
 
 
 def procedure(s: InvoiceState) -> str:
@@ -96,6 +99,8 @@ def procedure(s: InvoiceState) -> str:
 		return PAID
 	if s.excluded:
 		return EXCLUDED
+	if s.payment_found:
+		return PAYMENT_FOUND
 	if s.hold_active:
 		return PROMISE if s.hold_reason == PAYMENT_PROMISE else ON_HOLD
 	if s.awaiting_approval:

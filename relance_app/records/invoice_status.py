@@ -18,6 +18,7 @@ from relance_app.constants import (
 	STATUS_NO_RECIPIENT,
 	STATUS_ON_HOLD,
 	STATUS_PAID,
+	STATUS_PAYMENT_FOUND,
 	STATUS_SCHEDULED,
 	STATUS_SENT,
 	STATUS_THANKED,
@@ -65,12 +66,15 @@ STATUS_OF_REASON = {
 }
 
 
-def refresh_invoice_status(candidate: Candidate, decision, as_of: date) -> None:
-	"""Keep the invoice's relance fields (list view, filters) in step with the decision."""
+def refresh_invoice_status(candidate: Candidate, decision, as_of: date, payment_found: bool = False) -> None:
+	"""Keep the invoice's relance fields (list view, filters) in step with the decision; an open
+	invoice an unreconciled deposit pays shows "Payment found, to reconcile"."""
 	row = candidate.row
 	status = STATUS_OF_REASON.get(decision.reason)
 	if decision.reason == R.PAID and row.relance_status == STATUS_THANKED:
 		status = STATUS_THANKED
+	if payment_found and status not in (STATUS_PAID, STATUS_THANKED, STATUS_EXCLUDED):
+		status = STATUS_PAYMENT_FOUND
 	next_stage = decision.next_stage.stage_name if decision.next_stage else None
 	next_date = shift_to_business_day(row.company, decision.next_date) if next_stage else None
 	if status in (STATUS_PAID, STATUS_COMPLETED, STATUS_EXCLUDED, STATUS_THANKED):

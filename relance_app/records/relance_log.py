@@ -15,6 +15,7 @@ from relance_app.common import cache
 from relance_app.constants import (
 	AWAITING_APPROVAL,
 	FAILED,
+	PAYMENT_FOUND,
 	QUEUED,
 	SENT,
 	THANK_YOU_STAGE,
@@ -63,12 +64,18 @@ def insert_log(candidate: Candidate, stage: Stage | None, as_of: date, status: s
 	if current:
 		# a retry takes over its Failed row; the approval (values carry approved_by) the row awaiting it
 		takeover = (FAILED, AWAITING_APPROVAL) if values.get("approved_by") else (FAILED,)
-		if current.status not in takeover:
+		# a stage held for a payment found in the bank is the stage's own, whenever it goes
+		held = current.get("reason_code") == PAYMENT_FOUND
+		if current.status not in takeover and not held:
 			raise frappe.DuplicateEntryError("Relance Log", current.name)
 		data["attempts"] = cint(current.attempts) + (1 if status == FAILED else 0)
+		if held:
+			data["attempts"] = 1 if status in (FAILED, QUEUED, SENT, AWAITING_APPROVAL) else 0
 		data["error"] = values.get("error") or ""
+		data["reason_code"] = values.get("reason_code") or ""
+		data.setdefault("reason", "")
 		frappe.db.set_value("Relance Log", current.name, data, update_modified=True)
-		candidate.logs[stage_name] = frappe._dict(current, status=status)
+		candidate.logs[stage_name] = frappe._dict(current, status=status, reason_code=data["reason_code"])
 		return current.name
 	log = frappe.get_doc({"doctype": "Relance Log", "customer_name": candidate.row.customer_name, **data})
 	log.attempts = 1 if status in (FAILED, QUEUED, SENT, AWAITING_APPROVAL) else 0

@@ -11,6 +11,7 @@ from frappe.utils import cint, getdate, now_datetime, today
 from relance_app.common import cache
 from relance_app.common.settings import field_default
 from relance_app.constants import PHONE
+from relance_app.data.bank import candidate_matches, load_deposits
 from relance_app.data.calendar import business_days_only, is_business_day
 from relance_app.data.invoices import load_policies, select_candidates
 from relance_app.engine import reasons as R
@@ -29,12 +30,16 @@ def business_companies(as_of: date) -> set[str] | None:
 	return {c for c in frappe.get_all("Company", pluck="name") if is_business_day(c, as_of)}
 
 
-def plan(as_of: date, invoice_names=None, customer=None, companies=None):
-	"""Decisions for every candidate invoice, and the units of work they make."""
+def plan(as_of: date, invoice_names=None, customer=None, companies=None, found=None):
+	"""Decisions for every candidate invoice, and the units of work they make. `found` (a dict) is
+	given the invoices an unreconciled deposit pays (the bank read once): their stage is a unit of its
+	own, held under the unit's lock (relance_app.records.bank_hold)."""
 	policies = load_policies()
 	candidates = select_candidates(
 		policies, invoice_names=invoice_names, customer=customer, companies=companies
 	)
+	found = {} if found is None else found
+	found.update(candidate_matches(candidates, load_deposits(companies)) if candidates else {})
 	decisions = []
 	units: list[dict] = []
 	grouped: dict[tuple, dict] = {}
@@ -50,7 +55,13 @@ def plan(as_of: date, invoice_names=None, customer=None, companies=None):
 			)
 		elif d.stage is not None:
 			stage = d.stage
-			if c.policy.group_by_customer and not stage.requires_approval and stage.channel != PHONE:
+			paid = c.facts.name in found  # never grouped with invoices that go
+			if (
+				c.policy.group_by_customer
+				and not stage.requires_approval
+				and stage.channel != PHONE
+				and not paid
+			):
 				key = (c.facts.customer, c.policy.name, c.row.company)
 				unit = grouped.get(key)
 				if unit is None:
@@ -88,8 +99,14 @@ def run_dunning(
 	as_of = getdate(as_of or today())
 	cache.clear()  # a run reads settings, calendars and senders afresh
 	companies = business_companies(as_of)  # None when Relance Settings sends every day
-	decisions, units = plan(as_of, invoice_names=invoice_names, customer=customer, companies=companies)
+	found: dict = {}
+	decisions, units = plan(
+		as_of, invoice_names=invoice_names, customer=customer, companies=companies, found=found
+	)
 	counts = Counter(d.reason if d else R.NO_POLICY for _c, d in decisions)
+	held = sum(1 for c, d in decisions if d and d.stage and c.facts.name in found)
+	if held:
+		counts[R.PAYMENT_FOUND] = held  # stages due, not sent: the money is in the bank
 	result = {
 		"as_of": str(as_of),
 		"dry_run": bool(dry_run),
@@ -99,6 +116,7 @@ def run_dunning(
 		"thank_you": sum(1 for _c, d in decisions if d and d.thank_you),
 		"skipped_stages": sum(len(d.skipped) for _c, d in decisions if d),
 		"units": len(units),
+		"payment_found": held,
 	}
 	if companies is not None:
 		result["non_business_day_companies"] = sorted(
@@ -106,22 +124,7 @@ def run_dunning(
 		)
 	if dry_run:
 		result["actions"] = [
-			{
-				"sales_invoice": c.facts.name,
-				"customer": c.facts.customer,
-				"policy": c.policy.name if c.policy else None,
-				"stage": d.stage.stage_name if d and d.stage else None,
-				"skipped": [s.stage_name for s in d.skipped] if d else [],
-				"thank_you": bool(d and d.thank_you),
-				"requires_approval": bool(d and d.stage and d.stage.requires_approval),
-				"channel": d.stage.channel if d and d.stage else None,
-				"days_late": d.days_late if d else 0,
-				"amount_due": float(d.amount_due) if d else 0,
-				"reason": d.reason if d else R.NO_POLICY,
-				"next_date": str(d.next_date) if d and d.next_date else None,
-			}
-			for c, d in decisions
-			if d and (d.stage or d.skipped or d.thank_you)
+			planned_action(c, d, found) for c, d in decisions if d and (d.stage or d.skipped or d.thank_you)
 		]
 		return result
 
@@ -129,7 +132,7 @@ def run_dunning(
 	# status fields of invoices with nothing to do today (paid, on hold...): set-based, only changes
 	for c, d in decisions:
 		if d and not d.stage and not d.skipped and not d.thank_you:
-			refresh_invoice_status(c, d, as_of)
+			refresh_invoice_status(c, d, as_of, payment_found=c.facts.name in found)
 	frappe.db.commit()  # nosemgrep
 
 	chunk = max(
@@ -156,6 +159,25 @@ def run_dunning(
 	result["outcomes"] = dict(outcomes)
 	result["run_id"] = run_id
 	return result
+
+
+def planned_action(c, d, found: dict) -> dict:
+	"""One line of a dry run's plan."""
+	return {
+		"sales_invoice": c.facts.name,
+		"customer": c.facts.customer,
+		"policy": c.policy.name if c.policy else None,
+		"stage": d.stage.stage_name if d and d.stage else None,
+		"skipped": [s.stage_name for s in d.skipped] if d else [],
+		"thank_you": bool(d and d.thank_you),
+		"requires_approval": bool(d and d.stage and d.stage.requires_approval),
+		"channel": d.stage.channel if d and d.stage else None,
+		"days_late": d.days_late if d else 0,
+		"amount_due": float(d.amount_due) if d else 0,
+		"reason": d.reason if d else R.NO_POLICY,
+		"next_date": str(d.next_date) if d and d.next_date else None,
+		"payment_found": sorted({m.deposit for m in found.get(c.facts.name, ())}),
+	}
 
 
 def scheduled_run():

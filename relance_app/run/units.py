@@ -35,6 +35,7 @@ from relance_app.engine.models import (
 	Stage,
 )
 from relance_app.pdf import delivery
+from relance_app.records.bank_hold import hold_paid
 from relance_app.records.invoice_status import refresh_invoice_status, set_invoice_fields, update_next
 from relance_app.records.relance_log import insert_log, lock_invoices, record_failure
 
@@ -90,6 +91,9 @@ def process_unit(unit: dict, as_of: date, run_id: str | None = None) -> str:
 			refresh_invoice_status(candidate, decision, as_of)
 	if not acting:
 		return "skipped" if unit["kind"] == "skip" else "nothing"
+	acting = hold_paid(acting, as_of)  # the bank read again: money in, not reconciled, holds it
+	if not acting:
+		return "payment_found"
 
 	policy_doc = frappe.get_cached_doc("Dunning Policy", acting[0][0].policy.name)
 	if any(s.requires_approval for _c, s in acting):
@@ -161,4 +165,6 @@ def approve_log(log_name: str, as_of: date) -> str:
 	stage = candidate.policy.stages_by_name[stage_name]
 	policy_doc = frappe.get_cached_doc("Dunning Policy", candidate.policy.name)
 	approved = {"approved_by": frappe.session.user, "approved_on": now_datetime()}
+	if not hold_paid([(candidate, stage)], as_of, approved):
+		return "payment_found"
 	return act([(candidate, stage)], policy_doc, as_of, approved=approved)

@@ -223,13 +223,14 @@ class TestLinkAndPage(PortalCase):
 		data = relance_page.page_context(token)
 		links = {i["name"]: i["pay_link"] for i in data["invoices"]}
 		self.assertEqual(links, {with_request: "https://pay.example/checkout/abc?x=1&y=2", without: ""})
-		self.assertEqual((data["iban"], data["bic"]), ("FR7630006000011234567890189", "AGRIFRPP"))
+		# a valid IBAN is printed in groups of four
+		self.assertEqual((data["iban"], data["bic"]), ("FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP"))
 		frappe.local.relance_batch_cache = {}
 		_status, html = render_page(token)
 		self.assertIn('href="https://pay.example/checkout/abc?x=1&amp;y=2"', html)
 		self.assertIn('rel="noopener noreferrer nofollow"', html)
-		self.assertIn("FR7630006000011234567890189", html)
-		self.assertIn("numéro de facture en référence de votre virement", html)  # the reference to quote
+		self.assertIn("FR76 3000 6000 0112 3456 7890 189", html)
+		self.assertIn("la référence affichée avec chaque facture", html)  # the reference to quote
 
 	def test_get_portal_link_for_accounts_users_only(self):
 		customer, _address, (invoice, _), _token = self.debtor()

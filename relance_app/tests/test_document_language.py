@@ -211,6 +211,7 @@ def shape(text: str, names) -> str:
 	for name in names:
 		text = text.replace(name, "NAME")
 	text = re.sub(r"https?://\S+", "URL", text)
+	text = re.sub(r"RF\d\d(?: ?[A-Z0-9]{1,4})+", "RF", text)  # the invoice's transfer reference
 	return re.sub(r"NAME[^\s]*", "NAME", text)
 
 

@@ -12,6 +12,7 @@ frappe.provide("frappe.listview_settings");
 		Thanked: "green",
 		Completed: "gray",
 		Excluded: "gray",
+		"Payment found, to reconcile": "cyan",
 	};
 	const settings = (frappe.listview_settings["Sales Invoice"] =
 		frappe.listview_settings["Sales Invoice"] || {});

@@ -3,6 +3,7 @@
 const RELANCE_PROCEDURES = [
 	"Excluded",
 	"Paid",
+	"Payment found, to reconcile",
 	"On Hold",
 	"Payment Promise",
 	"Awaiting Approval",
@@ -16,6 +17,7 @@ const RELANCE_PROCEDURES = [
 const RELANCE_PROCEDURE_COLOURS = {
 	Excluded: "gray",
 	Paid: "green",
+	"Payment found, to reconcile": "cyan",
 	"On Hold": "orange",
 	"Payment Promise": "yellow",
 	"Awaiting Approval": "purple",
