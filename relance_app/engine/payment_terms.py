@@ -165,6 +165,7 @@ class Table:
 	excluded_count: int = 0
 	excluded_amount: Decimal = ZERO
 	base: Decimal = ZERO
+	count_base: int = 0  # the year's number of invoices (table II)
 	invoices: dict[str, list[str]] = field(default_factory=dict)
 
 	def percent(self, column: str) -> Decimal | None:
