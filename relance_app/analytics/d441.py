@@ -271,7 +271,7 @@ def report_message(f: D441Filters) -> str:
 		table,
 		frappe.format(f.start, "Date"),
 		frappe.format(f.closing, "Date"),
-		vat_label(f).lower(),
+		vat_label(f),
 		frappe.get_cached_value("Company", f.company, "default_currency"),
 		reference_label(f),
 		SOURCE,
