@@ -41,7 +41,7 @@ def beyond_cap_rows(filters) -> list[dict]:
 	if rule is None:
 		return []
 	out = []
-	for doctype, kind in ((SALES, _("Issued")), (PURCHASE, _("Received"))):
+	for doctype in (SALES, PURCHASE):
 		party = PARTY[doctype][1]
 		fields = ["name", "posting_date", "due_date", party, "base_grand_total"]
 		fields += ["bill_date"] if doctype == PURCHASE else []
@@ -67,7 +67,7 @@ def beyond_cap_rows(filters) -> list[dict]:
 			if excess:
 				out.append(
 					{
-						"kind": kind,
+						"kind": _(doctype),
 						"doctype": doctype,
 						"invoice": inv.name,
 						"party": inv.get(party),

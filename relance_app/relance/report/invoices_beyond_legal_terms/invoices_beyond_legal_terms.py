@@ -18,7 +18,7 @@ def columns() -> list[dict]:
 		return {"fieldname": fieldname, "label": label, "fieldtype": fieldtype, "width": width, **kw}
 
 	return [
-		col("kind", _("Invoices"), width=90),
+		col("kind", _("Invoices"), width=130),
 		col("invoice", _("Invoice"), "Dynamic Link", 160, options="doctype"),
 		col("party", _("Party"), width=170),
 		col("invoice_date", _("Invoice Date"), "Date", 100),

@@ -40,9 +40,9 @@ def column_label(column: str) -> str:
 
 
 def columns() -> list[dict]:
-	out = [{"fieldname": "label", "label": _("Line"), "fieldtype": "Data", "width": 420}]
+	out = [{"fieldname": "label", "label": _("Line"), "fieldtype": "Data", "width": 560}]
 	for column in COLUMNS:
 		out.append(
-			{"fieldname": f"c_{column}", "label": column_label(column), "fieldtype": "Float", "width": 130}
+			{"fieldname": f"c_{column}", "label": column_label(column), "fieldtype": "Float", "width": 120}
 		)
 	return out
