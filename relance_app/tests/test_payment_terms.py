@@ -136,6 +136,18 @@ class TestD441Table(FrappeTestCase):
 		self.assertIn("A441-2", message)
 		self.assertEqual(rows[0]["source"], payment_terms_d441_6.SOURCE)
 		self.assertTrue(all(isinstance(r["label"], str) for r in rows))
+		# Frappe's Excel export of the report: one line per row, the figures as numbers
+		from frappe.desk.query_report import build_xlsx_data, run
+		from frappe.utils.xlsxutils import make_xlsx
+
+		data = frappe._dict(run("Payment Terms D441-6", filters={**FILTERS, "company": company()}))
+		sheet, widths = build_xlsx_data(data, [], 1)
+		self.assertEqual(len(sheet), len(rows) + 1)
+		issued_amounts = next(
+			line for line in sheet[9:] if line[0].strip().startswith("(A)") and 4450 in line
+		)
+		self.assertEqual(issued_amounts[1:], [400, 500, 2450, 0, 1500, 4450])
+		self.assertTrue(make_xlsx(sheet, "D441", column_widths=widths).getvalue())
 
 	def test_invoices_beyond_the_cap(self):
 		_columns, rows = invoices_beyond_legal_terms.execute(
@@ -211,6 +223,7 @@ class TestLegalCap(FrappeTestCase):
 class TestLegalMentions(FrappeTestCase):
 	def tearDown(self):
 		frappe.db.rollback()
+		frappe.clear_document_cache("Company", company())
 		frappe.clear_messages()
 
 	def test_the_company_prints_its_policys_mentions_and_the_policy_warns_when_they_disagree(self):
@@ -229,3 +242,18 @@ class TestLegalMentions(FrappeTestCase):
 		policy.warn_legal_mentions()
 		messages = [m.get("message") for m in frappe.get_message_log()]
 		self.assertTrue(any("15" in str(m) for m in messages), messages)
+
+	def test_the_policy_button_rewrites_the_mentions_for_a_french_company_only(self):
+		from relance_app import api
+
+		policy = frappe.get_doc("Dunning Policy", default_policy())
+		frappe.db.set_value("Terms and Conditions", terms_name(company()), "terms", "<p>old text</p>")
+		out = api.write_legal_mentions(policy.name)
+		self.assertEqual(out, {"terms": terms_name(company()), "company": company()})
+		terms = frappe.db.get_value("Terms and Conditions", terms_name(company()), "terms")
+		self.assertNotIn("old text", terms)
+		self.assertIn("D441-5", terms)
+		frappe.db.set_value("Company", company(), "country", "Belgium")
+		frappe.clear_document_cache("Company", company())
+		with self.assertRaises(frappe.ValidationError):
+			api.write_legal_mentions(policy.name)
