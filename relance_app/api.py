@@ -28,6 +28,7 @@ from relance_app.data.invoices import latest_open_company
 from relance_app.run.daily import run_dunning as _run
 from relance_app.run.preview import next_unit, preview_next, simulate
 from relance_app.run.units import approve_log, process_units
+from relance_app.setup import legal_mentions
 
 MANAGER = "Accounts Manager"
 # the simulation's calendar covers at most two years: beyond, it is cut there and the caller is told
@@ -328,3 +329,11 @@ def relances_by_stage(
 	"""Chart source "Relances by Stage": the relances the user may read, per period and stage (the
 	dashboard sends `no_cache`, `refresh` and `heatmap_year` too: they change nothing here)."""
 	return cards.relances_by_stage(chart_name, chart, filters, from_date, to_date, timespan, time_interval)
+
+
+@frappe.whitelist(methods=["POST"])
+@args.checked(roles=args.MANAGERS, dunning_policy=args.Doc("Dunning Policy"))
+def write_legal_mentions(dunning_policy: str) -> dict:
+	"""The mandatory payment mentions of the policy's company (Terms and Conditions of its Sales
+	Invoices: penalty rate basis, 40 EUR indemnity, early-payment discount) written from the policy."""
+	return legal_mentions.write_for_policy(dunning_policy)

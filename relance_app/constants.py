@@ -94,3 +94,35 @@ INTEREST_BASES = (LEGAL_RATE, CONTRACTUAL_RATE)
 COLLECTION_PDF = "PDF"
 COLLECTION_ZIP = "ZIP"
 COLLECTION_OUTPUTS = (COLLECTION_PDF, COLLECTION_ZIP)
+
+# --- Payment terms (Code de commerce L441-10, D441-6) ---------------------------------------------------
+# the legal cap of a company's payment terms (Relance Payment Terms `cap_method`)
+CAP_60_DAYS = "60 days from invoice date"
+CAP_45_EOM_A = "45 days end of month (invoice date + 45 days, then end of month)"
+CAP_45_EOM_B = "45 days end of month (end of invoice month + 45 days)"
+CAP_OVERRIDE = "Sector cap (days from invoice date)"
+CAP_METHODS = (CAP_60_DAYS, CAP_45_EOM_A, CAP_45_EOM_B, CAP_OVERRIDE)
+DEFAULT_CAP_METHOD = CAP_60_DAYS
+LEGAL_CAP_DAYS = 60
+LEGAL_CAP_EOM_DAYS = 45
+# the D441-6 table: amounts excluding or including VAT, the reference terms, table I or II
+EXCLUDING_VAT = "Excluding VAT"
+INCLUDING_VAT = "Including VAT"
+VAT_BASES = (EXCLUDING_VAT, INCLUDING_VAT)
+CONTRACTUAL_TERMS = "Contractual terms (invoice due date)"
+LEGAL_TERMS = "Legal terms (the cap)"
+REFERENCE_TERMS = (CONTRACTUAL_TERMS, LEGAL_TERMS)
+TABLE_UNPAID = "I: unpaid at closing"
+TABLE_PAID_LATE = "II: paid late during the year"
+D441_TABLES = (TABLE_UNPAID, TABLE_PAID_LATE)
+# the lateness columns of the official model (annexe 4-1 to article A441-2): 0 day is indicative
+BUCKET_0 = "0"
+BUCKET_1_30 = "1-30"
+BUCKET_31_60 = "31-60"
+BUCKET_61_90 = "61-90"
+BUCKET_91 = "91+"
+LATENESS_BUCKETS = (BUCKET_0, BUCKET_1_30, BUCKET_31_60, BUCKET_61_90, BUCKET_91)
+LATE_BUCKETS = LATENESS_BUCKETS[1:]
+# the fixed recovery indemnity printed in the mandatory mentions (D441-5)
+LEGAL_INDEMNITY = 40
+FRANCE = "France"

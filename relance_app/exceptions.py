@@ -37,3 +37,7 @@ class InvalidLinkError(frappe.PermissionError):
 
 class DebtorAnswerError(frappe.ValidationError):
 	"""An answer from the debtor page that the rules refuse (invoice, dates, promises, texts)."""
+
+
+class PaymentTermsBeyondCapError(frappe.ValidationError):
+	"""A due date past the legal cap of payment terms (L441-10) where the company refuses it."""

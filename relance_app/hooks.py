@@ -33,13 +33,18 @@ doc_events = {
 		"after_insert": "relance_app.overrides.company.after_insert",
 	},
 	"Sales Invoice": {
-		"validate": "relance_app.overrides.sales_invoice.validate_relance_fields",
+		"validate": [
+			"relance_app.overrides.sales_invoice.validate_relance_fields",
+			"relance_app.overrides.payment_terms.validate_invoice",  # legal cap of payment terms
+		],
 		"before_update_after_submit": "relance_app.overrides.sales_invoice.validate_relance_fields",
 	},
 	"Communication": {
 		"after_insert": "relance_app.overrides.communication.pause_on_reply",
 		"on_change": "relance_app.run.email_status.on_communication_change",  # Relance Log Sent on delivery
 	},
+	"Purchase Invoice": {"validate": "relance_app.overrides.payment_terms.validate_invoice"},
+	"Payment Terms Template": {"validate": "relance_app.overrides.payment_terms.validate_template"},
 }
 
 # Scheduled Tasks

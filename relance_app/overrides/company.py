@@ -1,8 +1,10 @@
-"""Company doc_events: a new company gets the default French policy."""
+"""Company doc_events: a new company gets the default French policy, and a French one its invoices'
+payment mentions."""
 
 import frappe
 
 from relance_app.setup.defaults import create_default_policy
+from relance_app.setup.legal_mentions import write_mentions
 
 
 def after_insert(doc, method=None):
@@ -11,3 +13,4 @@ def after_insert(doc, method=None):
 	):
 		return
 	create_default_policy(doc.name)
+	write_mentions(doc.name)

@@ -2,6 +2,27 @@
 frappe.ui.form.on("Dunning Policy", {
 	refresh(frm) {
 		if (frm.is_new()) return;
+		// the mandatory payment mentions of the company's invoices, written from this policy
+		frm.add_custom_button(__("Legal Mentions"), () => {
+			frappe.confirm(
+				__(
+					"Write the payment mentions of {0}'s invoices (penalty rate, 40 EUR indemnity, early-payment discount) from this policy?",
+					[frm.doc.company]
+				),
+				() =>
+					frappe
+						.call({
+							method: "relance_app.api.write_legal_mentions",
+							args: { dunning_policy: frm.doc.name },
+						})
+						.then((r) => {
+							frappe.show_alert({
+								message: __("Terms and Conditions {0} updated", [r.message.terms]),
+								indicator: "green",
+							});
+						})
+			);
+		});
 		frm.add_custom_button(__("Simulate"), () => {
 			frappe
 				.call({

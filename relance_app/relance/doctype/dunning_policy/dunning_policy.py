@@ -15,6 +15,7 @@ from relance_app.engine.models import CONTRACTUAL_RATE
 from relance_app.engine.penalties import to_decimal
 from relance_app.engine.validation import validate_policy
 from relance_app.exceptions import InvalidPolicyError
+from relance_app.setup.legal_mentions import disagreement
 
 
 class DunningPolicy(Document):
@@ -24,6 +25,20 @@ class DunningPolicy(Document):
 		self.validate_variants()
 		self.validate_customer_group()
 		self.validate_templates()
+		self.warn_legal_mentions()
+
+	def warn_legal_mentions(self):
+		"""The terms the company's invoices print state another penalty rate than this policy's."""
+		found = disagreement(self)
+		if found:
+			name, sentence = found
+			frappe.msgprint(
+				_(
+					"The payment mentions printed on the invoices of {0} (Terms and Conditions {1}) do not state the penalty rate of this policy, {2}. Update them with the button Legal Mentions."
+				).format(frappe.bold(self.company), frappe.bold(name), sentence),
+				title=_("Legal Mentions Disagree"),
+				indicator="orange",
+			)
 
 	def on_update(self):
 		if self.is_default and self.enabled:
