@@ -37,3 +37,11 @@ class InvalidLinkError(frappe.PermissionError):
 
 class DebtorAnswerError(frappe.ValidationError):
 	"""An answer from the debtor page that the rules refuse (invoice, dates, promises, texts)."""
+
+
+class CreditHoldError(frappe.ValidationError):
+	"""A document refused because its customer is on credit hold (relance_app.engine.credit_hold)."""
+
+
+class CreditHoldBypassError(frappe.ValidationError):
+	"""A bypass or a release of a credit hold that cannot be given (no hold, no reason, bad date)."""
