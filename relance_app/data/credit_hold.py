@@ -232,6 +232,13 @@ def hold_of(customer: str, company: str, as_of: date | None = None) -> Found:
 	return decide_rows(rows, as_of)[(customer, company)]
 
 
+def customer_holds(customer: str, as_of: date | None = None) -> list[Found]:
+	"""The decision for the customer with each company it owes overdue invoices to."""
+	as_of = getdate(as_of or today())
+	rows = overdue_invoices((customer,), None, as_of)
+	return sorted(decide_rows(rows, as_of).values(), key=lambda f: f.company) if rows else []
+
+
 def all_holds(companies=None, as_of: date | None = None) -> dict[tuple[str, str], Found]:
 	"""The decision for every customer with an overdue invoice (of `companies` if given)."""
 	as_of = getdate(as_of or today())
@@ -241,6 +248,13 @@ def all_holds(companies=None, as_of: date | None = None) -> dict[tuple[str, str]
 	if companies is not None:
 		rows = [r for r in rows if r.company in companies]
 	return decide_rows(rows, as_of)
+
+
+def customer_of(doc) -> str | None:
+	"""The customer of a Quotation, Sales Order, Delivery Note or Sales Invoice (None: a lead's quote)."""
+	if doc.doctype == "Quotation":
+		return doc.party_name if doc.get("quotation_to") == "Customer" else None
+	return doc.get("customer")
 
 
 def controller_role() -> str:

@@ -13,15 +13,9 @@ import frappe
 from frappe.utils import flt
 
 from relance_app.constants import HOLD_REFUSE, HOLD_WARN
-from relance_app.data.credit_hold import hold_of
+from relance_app.data.credit_hold import customer_of, hold_of
 from relance_app.exceptions import CreditHoldError
 from relance_app.records import credit_hold as records
-
-
-def customer_of(doc) -> str | None:
-	if doc.doctype == "Quotation":
-		return doc.party_name if doc.get("quotation_to") == "Customer" else None
-	return doc.get("customer")
 
 
 def never_held(doc) -> bool:
