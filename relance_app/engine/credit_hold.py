@@ -192,7 +192,7 @@ MESSAGES = {
 	"no_trigger": "The credit hold is on but has no trigger: choose a stage, a number of days late or an amount.",
 	"unknown_stage": "The credit hold's stage {stage} is not a stage of this policy.",
 	"pre_due_stage": "The credit hold's stage {stage} is a reminder before the due date: choose a stage after it.",
-	"bad_days": "The credit hold's days late must lie between 1 and {max} ({value}).",
+	"bad_days": "The credit hold's days late must lie between 0 (not used) and {max} ({value}).",
 	"negative_amount": "The credit hold's overdue amount cannot be negative ({value}).",
 	"bad_action": "The credit hold's action for {doctype} must be one of {actions} ({value}).",
 	"no_action": "The credit hold stops no document: choose Refuse on submit or Warn for at least one.",
