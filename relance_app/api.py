@@ -21,10 +21,19 @@ from relance_app.constants import (
 	CANCELLED,
 	COLLECTION_OUTPUTS,
 	COLLECTION_PDF,
+	CREDIT_HOLD_DOCTYPES,
 	PAYMENT_PROMISE,
 	SENDING_METHODS,
 )
+from relance_app.data.credit_hold import (
+	controller_role,
+	customer_holds,
+	customer_of,
+	hold_of,
+	may_release,
+)
 from relance_app.data.invoices import latest_open_company
+from relance_app.records import credit_hold
 from relance_app.run.daily import run_dunning as _run
 from relance_app.run.preview import next_unit, preview_next, simulate
 from relance_app.run.units import approve_log, process_units
@@ -337,3 +346,89 @@ def write_legal_mentions(dunning_policy: str) -> dict:
 	"""The mandatory payment mentions of the policy's company (Terms and Conditions of its Sales
 	Invoices: penalty rate basis, 40 EUR indemnity, early-payment discount) written from the policy."""
 	return legal_mentions.write_for_policy(dunning_policy)
+
+
+# --- the credit hold of a customer in formal notice (relance_app.records.credit_hold) ------------------
+# read by those who make quotations, orders, deliveries and invoices; bypass and release by the Credit
+# Controller (Accounts Settings), else the Accounts Manager
+CREDIT_HOLD_READERS = (*args.ACCOUNTS, "Sales User", "Sales Manager", "Stock User", "Stock Manager")
+
+
+def _require_controller():
+	if not may_release():
+		args.refuse(
+			_("Only a user with the role {0} can bypass or release a credit hold.").format(
+				_(controller_role())
+			),
+			frappe.PermissionError,
+			_("Not Permitted"),
+		)
+
+
+@frappe.whitelist()
+@args.checked(
+	roles=CREDIT_HOLD_READERS,
+	customer=args.Doc("Customer"),
+	company=args.Doc("Company", required=False),
+	doctype=args.Choice(tuple(CREDIT_HOLD_DOCTYPES), required=False),
+)
+def get_credit_hold(customer: str, company=None, doctype=None) -> dict:
+	"""Whether the customer's orders are held with `company` (every company with an overdue invoice
+	when not given), why, and what a `doctype` document meets: the forms' headline."""
+	if company:
+		found = [hold_of(customer, company)]
+	else:
+		found = customer_holds(customer)
+	return {
+		"customer": customer,
+		"holds": [credit_hold.for_form(f, doctype) for f in found if f.hold.held or f.hold.released_until],
+	}
+
+
+@frappe.whitelist(methods=["POST"])
+@args.checked(
+	doctype=args.Choice(tuple(CREDIT_HOLD_DOCTYPES)),
+	name=args.Text(required=True, max_length=140),
+	reason=args.Text(required=True, max_length=1000),
+)
+def submit_with_bypass(doctype: str, name: str, reason: str) -> dict:
+	"""Submit a document of a customer on credit hold once anyway, with a reason written on the
+	customer's and the document's timeline and in the Relance Credit Hold Log."""
+	_require_controller()
+	if not frappe.db.exists(doctype, name):
+		args.refuse(
+			_("{0} {1} does not exist.").format(_(doctype), args.shown(name)),
+			frappe.DoesNotExistError,
+			_("Not Found"),
+		)
+	if not frappe.has_permission(doctype, "submit", name):
+		args.refuse(
+			_("You are not allowed to submit {0} {1}.").format(_(doctype), args.shown(name)),
+			frappe.PermissionError,
+			_("Not Permitted"),
+		)
+	customer = customer_of(frappe.get_doc(doctype, name))
+	if not customer:
+		args.refuse(_("{0} {1} has no customer.").format(_(doctype), args.shown(name)))
+	return credit_hold.bypass_and_submit(doctype, name, customer, reason)
+
+
+@frappe.whitelist(methods=["POST"])
+@args.checked(
+	customer=args.Doc("Customer"),
+	company=args.Doc("Company"),
+	reason=args.Text(required=True, max_length=1000),
+	until=args.Date(required=True, minimum="today"),
+)
+def release_credit_hold(customer: str, company: str, reason: str, until) -> dict:
+	"""Lift a customer's credit hold by hand until `until`, for the invoices behind it now; a new
+	invoice reaching the trigger holds again."""
+	_require_controller()
+	return credit_hold.release(customer, company, reason, until)
+
+
+@frappe.whitelist()
+@args.checked(reads=("Sales Invoice", "Customer"), filters=args.Text(max_length=CARD_FILTERS))
+def held_customers(filters=None) -> dict:
+	"""Number card "Orders Held": the customers on credit hold with the companies the user may see."""
+	return cards.held_customers(filters)

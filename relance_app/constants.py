@@ -126,3 +126,31 @@ LATE_BUCKETS = LATENESS_BUCKETS[1:]
 # the fixed recovery indemnity printed in the mandatory mentions (D441-5)
 LEGAL_INDEMNITY = 40
 FRANCE = "France"
+
+# --- Credit hold (Dunning Policy `credit_hold_*`, Relance Credit Hold Log) -----------------------------
+# what a held customer's document meets (one choice per document type and policy)
+HOLD_REFUSE = "Refuse on submit"
+HOLD_WARN = "Warn"
+HOLD_NOTHING = "Nothing"
+CREDIT_HOLD_ACTIONS = (HOLD_REFUSE, HOLD_WARN, HOLD_NOTHING)
+# the documents a credit hold stops: doctype -> (its Dunning Policy field, the default action)
+CREDIT_HOLD_DOCTYPES = {
+	"Quotation": ("credit_hold_quotation", HOLD_WARN),
+	"Sales Order": ("credit_hold_sales_order", HOLD_REFUSE),
+	"Delivery Note": ("credit_hold_delivery_note", HOLD_REFUSE),
+	"Sales Invoice": ("credit_hold_sales_invoice", HOLD_REFUSE),
+}
+# why a customer is held (machine-readable)
+TRIGGER_STAGE = "stage"
+TRIGGER_DAYS_LATE = "days_late"
+TRIGGER_AMOUNT = "amount"
+# the events of the credit-hold log (Relance Credit Hold Log `event`)
+HOLD_STARTED = "Hold Started"
+HOLD_LIFTED = "Hold Lifted"
+HOLD_BYPASSED = "Bypassed"
+HOLD_RELEASED = "Released"
+CREDIT_HOLD_EVENTS = (HOLD_STARTED, HOLD_LIFTED, HOLD_BYPASSED, HOLD_RELEASED)
+# who may bypass or release when Accounts Settings names no Credit Controller role
+CREDIT_CONTROLLER_FALLBACK = "Accounts Manager"
+# a manual release lasts at most this many days
+MAX_RELEASE_DAYS = 366

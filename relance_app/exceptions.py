@@ -41,3 +41,11 @@ class DebtorAnswerError(frappe.ValidationError):
 
 class PaymentTermsBeyondCapError(frappe.ValidationError):
 	"""A due date past the legal cap of payment terms (L441-10) where the company refuses it."""
+
+
+class CreditHoldError(frappe.ValidationError):
+	"""A document refused because its customer is on credit hold (relance_app.engine.credit_hold)."""
+
+
+class CreditHoldBypassError(frappe.ValidationError):
+	"""A bypass or a release of a credit hold that cannot be given (no hold, no reason, bad date)."""

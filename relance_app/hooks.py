@@ -12,10 +12,17 @@ required_apps = ["frappe/erpnext"]
 app_include_js = "/assets/relance_app/js/relance_common.js"
 
 doctype_js = {
-	"Sales Invoice": "public/js/sales_invoice.js",
-	"Customer": "public/js/customer.js",
+	"Sales Invoice": ["public/js/sales_invoice.js", "public/js/credit_hold.js"],
+	"Customer": ["public/js/customer.js", "public/js/credit_hold.js"],
+	# the credit hold: the headline as soon as the customer is chosen, "Submit Anyway" (relance_app.records.credit_hold)
+	"Quotation": "public/js/credit_hold.js",
+	"Sales Order": "public/js/credit_hold.js",
+	"Delivery Note": "public/js/credit_hold.js",
 }
-doctype_list_js = {"Sales Invoice": "public/js/sales_invoice_list.js"}
+doctype_list_js = {
+	"Sales Invoice": "public/js/sales_invoice_list.js",
+	"Customer": "public/js/customer_list.js",
+}
 
 # Installation
 # ------------
@@ -36,8 +43,29 @@ doc_events = {
 		"validate": [
 			"relance_app.overrides.sales_invoice.validate_relance_fields",
 			"relance_app.overrides.payment_terms.validate_invoice",  # legal cap of payment terms
+			"relance_app.overrides.credit_hold.validate",
 		],
 		"before_update_after_submit": "relance_app.overrides.sales_invoice.validate_relance_fields",
+		"before_submit": "relance_app.overrides.credit_hold.before_submit",
+		"on_submit": "relance_app.overrides.credit_hold.invoice_changed",
+		"on_cancel": "relance_app.overrides.credit_hold.invoice_changed",
+	},
+	# the credit hold of a customer in formal notice (relance_app.overrides.credit_hold)
+	"Quotation": {
+		"validate": "relance_app.overrides.credit_hold.validate",
+		"before_submit": "relance_app.overrides.credit_hold.before_submit",
+	},
+	"Sales Order": {
+		"validate": "relance_app.overrides.credit_hold.validate",
+		"before_submit": "relance_app.overrides.credit_hold.before_submit",
+	},
+	"Delivery Note": {
+		"validate": "relance_app.overrides.credit_hold.validate",
+		"before_submit": "relance_app.overrides.credit_hold.before_submit",
+	},
+	"Payment Entry": {
+		"on_submit": "relance_app.overrides.credit_hold.payment_changed",
+		"on_cancel": "relance_app.overrides.credit_hold.payment_changed",
 	},
 	"Communication": {
 		"after_insert": "relance_app.overrides.communication.pause_on_reply",
@@ -55,6 +83,8 @@ scheduler_events = {
 	"hourly": [
 		"relance_app.run.daily.scheduled_run",
 		"relance_app.run.daily.sync_email_statuses",
+		# credit holds started or lifted since (a relance sent, a promise broken, a day more late)
+		"relance_app.records.credit_hold.sync_all",
 	],
 	# a ToDo for the Accounts Managers when a semester has no legal late-payment rates
 	"daily": ["relance_app.data.rate_table.remind_missing_rates"],

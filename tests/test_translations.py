@@ -26,10 +26,12 @@ def user_strings() -> set[str]:
 			continue  # the shipped email bodies are per language already
 		strings.update(m.group(1) for m in HTML.finditer(f.read_text()))
 	sys.path.insert(0, str(APP.parent))
+	from relance_app.engine.credit_hold import MESSAGES as CREDIT_HOLD_MESSAGES
 	from relance_app.engine.validation import MESSAGES
 	from relance_app.setup.custom_fields import CUSTOM_FIELDS
 
 	strings.update(MESSAGES.values())
+	strings.update(CREDIT_HOLD_MESSAGES.values())
 	fields = [f for fs in CUSTOM_FIELDS.values() for f in fs]
 	for path in (APP / "relance" / "doctype").rglob("*.json"):
 		doc = json.loads(path.read_text())

@@ -26,6 +26,7 @@ from frappe.utils.dateutils import (
 from relance_app.analytics.register import SENT_STATUSES, allowed_companies, stage_order
 from relance_app.common import args
 from relance_app.constants import PAYMENT_PROMISE
+from relance_app.data.credit_hold import all_holds
 from relance_app.data.invoices import (
 	THANK_YOU_STAGE,
 	invoice_tables,
@@ -128,6 +129,20 @@ def on_hold(filters=None) -> dict:
 		"fieldtype": "Int",
 		"route": REGISTER,
 		"route_options": {"procedure": "On Hold"},
+	}
+
+
+def held_customers(filters=None) -> dict:
+	"""Customers on credit hold with the companies the user may see (the rule of the hooks and forms,
+	relance_app.data.credit_hold)."""
+	filters = card_filters(filters)
+	companies = allowed_companies(filters.get("company"))
+	found = all_holds(companies) if companies else {}
+	return {
+		"value": len({customer for (customer, _company), f in found.items() if f.hold.held}),
+		"fieldtype": "Int",
+		"route": REGISTER,
+		"route_options": {"credit_hold": 1},
 	}
 
 

@@ -21,6 +21,7 @@ from relance_app.common import cache
 from relance_app.constants import ANSWERED, AWAITING_APPROVAL, DELIVERED_STATUSES, LAST_STATUSES
 from relance_app.data.bank import load_deposits, open_invoice
 from relance_app.data.calendar import shift_to_business_day
+from relance_app.data.credit_hold import holds_of
 from relance_app.data.invoices import (
 	THANK_YOU_STAGE,
 	PolicyResolver,
@@ -36,6 +37,7 @@ from relance_app.engine import register as G
 from relance_app.engine.bank_match import match_deposits
 from relance_app.engine.decide import decide, hold_active
 from relance_app.engine.penalties import to_decimal
+from relance_app.records.credit_hold import headline
 
 # the stage filter's value for "no relance yet"
 NO_RELANCE = "-"
@@ -308,6 +310,21 @@ def _register_row(
 		relances_sent=len(sent),
 		dunning_policy=info.name if info else None,
 	)
+
+
+def add_credit_holds(rows: list, filters=None) -> list:
+	"""The register's Credit Hold column and filter: the hold of each row's customer with its company,
+	from all its overdue invoices whatever the other filters (relance_app.data.credit_hold, the rule
+	the hooks and the forms use)."""
+	filters = parse_filters(filters)
+	found = holds_of({(r.customer, r.company) for r in rows}, filters.get("as_of") or getdate(today()))
+	for r in rows:
+		f = found.get((r.customer, r.company))
+		r.credit_held = 1 if f and f.hold.held else 0
+		r.credit_hold = headline(f) if f else ""
+	if cint(filters.get("credit_hold")):
+		rows = [r for r in rows if r.credit_held]
+	return rows
 
 
 class RegisterLog(NamedTuple):

@@ -60,6 +60,26 @@ CUSTOM_FIELDS = {
 			"no_copy": 1,
 			"default": "0",
 		},
+		{
+			"fieldname": "relance_credit_hold",
+			"fieldtype": "Check",
+			"label": "Orders Held",
+			"insert_after": "relance_link_version",
+			"read_only": 1,
+			"no_copy": 1,
+			"default": "0",
+			"in_standard_filter": 1,
+			"description": "The customer's policy holds its orders and deliveries (credit hold); kept up to date by the app.",
+		},
+		{
+			"fieldname": "relance_credit_hold_since",
+			"fieldtype": "Date",
+			"label": "Orders Held Since",
+			"insert_after": "relance_credit_hold",
+			"read_only": 1,
+			"no_copy": 1,
+			"depends_on": "relance_credit_hold",
+		},
 	],
 	"Sales Invoice": [
 		{

@@ -4,7 +4,9 @@ The doors are found, not listed: every module of relance_app is imported, then e
 whitelisted from it is called through the running web server (as test_api_args does in process):
 
 - as a user whose only role is Stock User (403 on the Sales Invoice list) and as a guest: 403 for
-  every method but the debtor page's documented guest methods;
+  every method but the debtor page's documented guest methods (and, for the Stock User only, the
+  credit hold's read door, which those who deliver read on the Delivery Note: 200 for a customer
+  they may read);
 - the guest methods (relance_app.portal) with a bad token, by both: a 4xx answer carrying no data;
 - as an Accounts User: 200 on the workspace's cards and chart, so the doors are not simply shut.
 
@@ -34,6 +36,8 @@ GUEST_METHODS = frozenset(
 	for name in ("promise", "dispute", "already_paid", "invoice_pdf", "statement_pdf")
 )
 CARDS = ("relance_app.api.total_overdue", "relance_app.api.on_hold", "relance_app.api.relances_by_stage")
+# open to Sales and Stock users by design: the held customer's headline on their forms
+SALES_DOORS = frozenset({"relance_app.api.get_credit_hold"})
 BAD_TOKEN = "not-a-token.at-all"
 PASSWORD = "Doors-" + "x9!Qw7#Lp2"
 
@@ -173,11 +177,14 @@ class TestDoors(FrappeTestCase):
 	def test_no_door_opens_to_a_user_without_accounts_roles_or_a_guest(self):
 		open_doors = []
 		for user in (self.stock_user, None):
-			for path in sorted(set(self.methods) - GUEST_METHODS):
+			for path in sorted(set(self.methods) - GUEST_METHODS - (SALES_DOORS if user else set())):
 				answer = self.call(user, path, self.params_for(path))
 				if answer.status_code != 403:
 					open_doors.append(f"{user or 'Guest'} {path}: {answer.status_code} {answer.text[:200]}")
 		self.assertFalse(open_doors, "\n".join(open_doors))
+		for path in SALES_DOORS:  # the Stock User reads a customer's hold, as the Delivery Note shows it
+			answer = self.call(self.stock_user, path, self.params_for(path))
+			self.assertEqual(answer.status_code, 200, f"{path}: {answer.text[:300]}")
 		# the Stock User is refused the Sales Invoice list too: the door is the one Frappe keeps
 		answer = self.session(self.stock_user).get(f"{self.url}/api/resource/Sales Invoice", timeout=30)
 		self.assertEqual(answer.status_code, 403, answer.text[:200])

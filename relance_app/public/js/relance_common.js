@@ -65,3 +65,12 @@ relance_app.render_logs = function (logs, options = {}) {
 		.join("");
 	return `<div class="relance-timeline">${rows}</div>`;
 };
+
+// Credit hold: the refusal's "Submit Anyway" button (relance_app.records.credit_hold.refusal_action) works
+// wherever the refusal shows; the dialog itself is in credit_hold.js, loaded on demand
+frappe.provide("relance_app.credit_hold");
+relance_app.credit_hold.bypass =
+	relance_app.credit_hold.bypass ||
+	function (args) {
+		frappe.require("/assets/relance_app/js/credit_hold.js", () => relance_app.credit_hold.bypass(args));
+	};

@@ -67,3 +67,13 @@ frappe.ui.form.on("Dunning Policy", {
 		});
 	},
 });
+
+// Credit hold: the trigger stage is one of the policy's stages after the due date
+frappe.ui.form.on("Dunning Policy", {
+	refresh(frm) {
+		const names = (frm.doc.stages || [])
+			.filter((s) => s.stage_name && (s.offset_days || 0) >= 0)
+			.map((s) => s.stage_name);
+		frm.set_df_property("credit_hold_from_stage", "options", names);
+	},
+});

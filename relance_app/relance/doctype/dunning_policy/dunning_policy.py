@@ -7,9 +7,12 @@ from frappe.model.document import Document
 from frappe.utils import cint, flt
 
 from relance_app.constants import THANK_YOU_STAGE
+from relance_app.data.credit_hold import rule_from
 from relance_app.data.policies import policy_from_doc, stage_from_row
 from relance_app.data.rate_table import legal_floor
 from relance_app.documents.rendering import check_template
+from relance_app.engine.credit_hold import MESSAGES as CREDIT_HOLD_MESSAGES
+from relance_app.engine.credit_hold import rule_issues
 from relance_app.engine.message import sample_context
 from relance_app.engine.models import CONTRACTUAL_RATE
 from relance_app.engine.penalties import to_decimal
@@ -26,6 +29,7 @@ class DunningPolicy(Document):
 		self.validate_customer_group()
 		self.validate_templates()
 		self.warn_legal_mentions()
+		self.validate_credit_hold()
 
 	def warn_legal_mentions(self):
 		"""The terms the company's invoices print state another penalty rate than this policy's."""
@@ -135,6 +139,27 @@ class DunningPolicy(Document):
 			check_template(template.subject, context, what + " (" + _("subject") + ")")
 			check_template(
 				template.response_html if cint(template.use_html) else template.response, context, what
+			)
+
+	def validate_credit_hold(self):
+		"""The credit-hold section: a trigger, a stage of this policy after the due date, sane numbers."""
+		if not cint(self.get("credit_hold_enabled")):
+			return
+		stages = tuple(stage_from_row(row) for row in self.stages)
+		post_due = tuple(
+			s.stage_name for s in sorted(stages, key=lambda s: (s.offset_days, s.idx)) if not s.is_pre_due
+		)
+		issues = rule_issues(
+			rule_from(self, post_due),
+			tuple(s.stage_name for s in stages),
+			frozenset(s.stage_name for s in stages if s.is_pre_due),
+		)
+		if issues:
+			frappe.throw(
+				[_(CREDIT_HOLD_MESSAGES[code]).format(**params) for code, params in issues],
+				InvalidPolicyError,
+				title=_("Invalid Credit Hold"),
+				as_list=True,
 			)
 
 	def unset_other_defaults(self):

@@ -114,6 +114,12 @@ frappe.query_reports["Relance Register"] = {
 			depends_on: "eval:doc.include_closed",
 			default: frappe.datetime.add_days(frappe.datetime.get_today(), -30),
 		},
+		{
+			fieldname: "credit_hold",
+			label: __("Orders Held Only"),
+			fieldtype: "Check",
+			description: __("Only the invoices of customers on credit hold"),
+		},
 	],
 
 	formatter(value, row, column, data, default_formatter) {
@@ -128,6 +134,9 @@ frappe.query_reports["Relance Register"] = {
 		if (column.fieldname === "relances_sent" && data.sales_invoice) {
 			const url = `/app/relance-log?sales_invoice=${encodeURIComponent(data.sales_invoice)}`;
 			out = `<a href="${url}" title="${__("Relance Logs")}">${out}</a>`;
+		}
+		if (column.fieldname === "credit_hold" && data.credit_hold) {
+			out = `<span class="indicator-pill ${data.credit_held ? "red" : "blue"}">${out}</span>`;
 		}
 		if (column.fieldname === "days_late" && data.days_late > 0) {
 			out = `<span class="text-danger">${out}</span>`;

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from frappe import _
 
-from relance_app.analytics.register import register_rows
+from relance_app.analytics.register import add_credit_holds, register_rows
 from relance_app.engine.register import totals_by_currency
 
 
 def execute(filters=None):
-	rows = register_rows(filters)
+	rows = add_credit_holds(register_rows(filters), filters)
 	return columns(), rows, None, None, summary(rows)
 
 
@@ -32,6 +32,7 @@ def columns() -> list[dict]:
 		col("next_date", _("Next Relance Date"), "Date", 95),
 		col("procedure_label", _("Procedure"), width=165),
 		col("procedure_detail", _("Hold / Promise"), width=140),
+		col("credit_hold", _("Credit Hold"), width=200),
 		col("debtor_answer", _("Debtor Answer"), width=200),
 		col("relances_sent", _("Relances Sent"), "Int", 80),
 		col("last_channel", _("Channel"), width=100),
@@ -44,6 +45,7 @@ def columns() -> list[dict]:
 		col("currency", _("Currency"), "Link", 70, options="Currency", hidden=1),
 		col("party_account_currency", _("Account Currency"), "Link", 70, options="Currency", hidden=1),
 		col("procedure", _("Procedure Code"), hidden=1),
+		col("credit_held", _("Orders Held"), "Check", 60, hidden=1),
 	]
 
 

@@ -1,0 +1,119 @@
+/* eslint-disable no-console -- a command-line test reports on stdout */
+// Browser test of the credit hold (issue 25): the held customer's form and list, a new Sales Order
+// showing the hold as soon as the customer is chosen, the refusal dialog on submit with "Submit
+// Anyway", the bypass dialog and the order submitted with its timeline, the Relance Register filtered
+// on held customers; screenshots in e2e/screenshots/.
+//
+//   bench --site SITE execute relance_app.tests.e2e_credit_hold.create   -> {"customer", "invoices", "sales_order"}
+//   node e2e/credit_hold_test.mjs --url http://SITE:PORT --fixture '<json above>' [--out DIR]
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+
+const arg = (name, fallback) => {
+	const i = process.argv.indexOf(`--${name}`);
+	return i > 0 ? process.argv[i + 1] : fallback;
+};
+const url = arg("url", "http://relance.test:8000");
+let fixture = JSON.parse(arg("fixture", "{}"));
+if (typeof fixture === "string") fixture = JSON.parse(fixture);
+const out = arg("out", "e2e/screenshots");
+fs.mkdirSync(out, { recursive: true });
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+	args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+const shot = async (name) => {
+	const file = path.join(out, name);
+	await page.screenshot({ path: file, fullPage: false });
+	console.log(`screenshot: ${file}`);
+};
+let failures = 0;
+const check = async (label, fn) => {
+	try {
+		await fn();
+		console.log(`ok - ${label}`);
+	} catch (e) {
+		failures++;
+		console.log(`not ok - ${label}: ${e.message}`);
+		await shot(`credit-hold-failure-${failures}.png`);
+	}
+};
+const formReady = (doctype, name) =>
+	page.waitForFunction(
+		([dt, dn]) => window.cur_frm && cur_frm.doctype === dt && (!dn || cur_frm.docname === dn) && !cur_frm.is_dirty(),
+		[doctype, name],
+		{ timeout: 30000 }
+	);
+
+try {
+	await page.goto(`${url}/login`);
+	await page.fill("#login_email", arg("user", "Administrator"));
+	await page.fill("#login_password", arg("password", "admin"));
+	await page.click(".btn-login");
+	await page.waitForURL(/\/app/);
+
+	await check("the held customer's form says why its orders are held", async () => {
+		await page.goto(`${url}/app/customer/${encodeURIComponent(fixture.customer)}`);
+		await formReady("Customer", fixture.customer);
+		const headline = page.locator(".form-message .relance-credit-hold").first();
+		await headline.waitFor({ timeout: 20000 });
+		assert.match(await headline.innerText(), /Mise en demeure/);
+		await page.locator(".indicator-pill", { hasText: /Orders held|Commandes bloquées/ }).first().waitFor();
+		await shot("credit-hold-customer.png");
+	});
+
+	await check("the customer list shows Orders held", async () => {
+		await page.goto(`${url}/app/customer?relance_credit_hold=1`);
+		await page.locator(".list-row .indicator-pill", { hasText: /Orders held|Commandes bloquées/ }).first().waitFor({ timeout: 20000 });
+		await shot("credit-hold-customer-list.png");
+	});
+
+	await check("a new Sales Order shows the hold as soon as the customer is chosen", async () => {
+		await page.goto(`${url}/app/sales-order/new`);
+		await page.waitForFunction(() => window.cur_frm && cur_frm.doctype === "Sales Order" && cur_frm.is_new());
+		await page.evaluate((customer) => cur_frm.set_value("customer", customer), fixture.customer);
+		const headline = page.locator(".form-message .relance-credit-hold").first();
+		await headline.waitFor({ timeout: 20000 });
+		assert.match(await page.locator(".form-message").first().innerText(), /refused on submit|refusé à la validation/);
+		await shot("credit-hold-new-sales-order.png");
+	});
+
+	await check("submitting the order shows the refusal with the invoices and Submit Anyway", async () => {
+		await page.goto(`${url}/app/sales-order/${encodeURIComponent(fixture.sales_order)}`);
+		await formReady("Sales Order", fixture.sales_order);
+		await page.evaluate(() => cur_frm.savesubmit());
+		await page.locator(".modal.show .btn-primary", { hasText: /Yes|Oui/ }).click();
+		const dialog = page.locator(".modal.show .msgprint").last();
+		await dialog.waitFor({ timeout: 30000 });
+		const text = await dialog.innerText();
+		for (const invoice of fixture.invoices) assert.ok(text.includes(invoice), `${invoice} named`);
+		assert.match(text, /Mise en demeure/);
+		await shot("credit-hold-refusal.png");
+		await page.locator(".modal.show .btn-primary", { hasText: /Submit Anyway|Valider quand même/ }).click();
+		await page.locator(".modal.show textarea[data-fieldname='reason']").fill("Commande urgente accordée par la direction");
+		await shot("credit-hold-bypass-dialog.png");
+		await page.locator(".modal.show .btn-primary", { hasText: /Submit Anyway|Valider quand même/ }).last().click();
+		await page.waitForFunction(() => cur_frm && cur_frm.doc.docstatus === 1, null, { timeout: 30000 });
+		await page.locator(".timeline-content", { hasText: "Commande urgente" }).first().waitFor({ timeout: 20000 });
+		await page.locator(".timeline-content", { hasText: "Commande urgente" }).first().scrollIntoViewIfNeeded();
+		await shot("credit-hold-bypassed-timeline.png");
+	});
+
+	await check("the Relance Register lists the held customer's invoices with the Credit Hold column", async () => {
+		await page.goto(`${url}/app/query-report/Relance Register?credit_hold=1&customer=${encodeURIComponent(fixture.customer)}`);
+		await page.locator(".dt-cell__content", { hasText: fixture.invoices[0] }).first().waitFor({ timeout: 30000 });
+		await page.evaluate(() => {
+			const col = frappe.query_report.datatable.getColumns().find((c) => c.docfield?.fieldname === "credit_hold");
+			frappe.query_report.datatable.scrollToColumn?.(col.colIndex);
+		});
+		await shot("credit-hold-register.png");
+	});
+} finally {
+	await browser.close();
+}
+console.log(failures ? `${failures} failed` : "all ok");
+process.exit(failures ? 1 : 0);
