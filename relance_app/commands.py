@@ -1,4 +1,4 @@
-"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]"""
+"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]; bench --site SITE relance doctor"""
 
 import json
 
@@ -30,6 +30,28 @@ def run(context, as_of=None, dry_run=False):
 	finally:
 		frappe.destroy()
 	click.echo(json.dumps(result, indent=1, default=str))
+
+
+@relance.command("doctor")
+@pass_context
+def doctor(context):
+	"""What the relance PDFs and their delivery need here: the engine in use (found again), its version
+	and path, the last fallback, wkhtmltopdf, fonts, the site's address, workers, scheduler; the fix for
+	each missing part. Exit status 1 when a part the relances need is missing."""
+	import frappe
+
+	from relance_app.pdf import doctor as checks
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		found = checks.checks()
+		click.echo(checks.report(found))
+	finally:
+		frappe.destroy()
+	if any(not c.ok and c.blocking for c in found):
+		raise SystemExit(1)
 
 
 commands = [relance]

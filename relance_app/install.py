@@ -20,6 +20,7 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from relance_app.common.frappe_compat import delete_modules_and_doctypes, uninstalling
 from relance_app.exceptions import RelanceInstallError
+from relance_app.pdf import detect
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
@@ -57,6 +58,7 @@ def install_steps():
 		(_("Email Templates"), create_email_templates),
 		(_("Legal late-payment rates"), create_legal_rates),
 		(_("Default dunning policies"), create_default_policies),
+		(_("PDF engine"), find_pdf_engine),
 	)
 
 
@@ -113,6 +115,22 @@ def init_settings() -> list[str]:
 
 def create_custom_fields():
 	_create_custom_fields(CUSTOM_FIELDS, update=True)
+
+
+def find_pdf_engine():
+	"""Chromium when the server has one that prints (Relance Settings' Automatic), else wkhtmltopdf and
+	why: stored in Relance Settings and said, with `bench relance doctor` for the details. Never fails
+	the install or the migrate: the emails go out with wkhtmltopdf meanwhile."""
+	try:
+		finding = detect.refresh()
+	except Exception:
+		frappe.log_error(title=_("Relance: finding the PDF engine"))
+		print(_("Relance: the PDF engine could not be checked; see the Error Log."))
+		return
+	if finding.engine == detect.CHROMIUM:
+		print(_("Relance PDF engine: Chromium {0} ({1}).").format(finding.version, finding.path))
+	else:
+		print(_("Relance PDF engine: wkhtmltopdf. {0}").format(finding.reason))
 
 
 def retry_command(site: str | None = None) -> str:
@@ -197,11 +215,11 @@ def after_migrate():
 		completed.append(_("custom fields"))
 	if never_set_up():
 		for title, step in install_steps():
-			if step not in (ensure_doctypes, init_settings, create_custom_fields):
+			if step not in (ensure_doctypes, init_settings, create_custom_fields, find_pdf_engine):
 				step()
 				completed.append(title)
-	if completed or settings:
-		frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
+	find_pdf_engine()  # on every migrate: the server may have gained or lost a browser
+	frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
 	if completed:
 		print(
 			_("Relance: completed an unfinished install ({0}).").format(

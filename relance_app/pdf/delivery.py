@@ -28,7 +28,7 @@ from frappe.utils import cint, now_datetime
 
 from relance_app.common.frappe_compat import language_environment
 from relance_app.constants import QUEUED
-from relance_app.pdf import engine
+from relance_app.pdf import detect, engine
 
 JOB = "relance_app.pdf.delivery.deliver"
 QUEUE = "short"  # where Frappe sends emails now (email_queue.send_mail); every bench worker serves it
@@ -243,5 +243,6 @@ def note_fallbacks(email_queue: str, reasons: list[str]) -> bool:
 		.where((log.email_queue == email_queue) & ((log.error.isnull()) | (log.error == "")))
 		.run()
 	)
+	detect.record_fallback(note)  # Relance Settings and `bench relance doctor` show the last one
 	frappe.db.commit()  # nosemgrep
 	return True

@@ -8,7 +8,7 @@ from frappe.utils import cint
 
 from relance_app.common.settings import field_default
 from relance_app.exceptions import RelanceSettingsError
-from relance_app.pdf import chromium
+from relance_app.pdf import chromium, detect
 
 
 class RelanceSettings(Document):
@@ -50,10 +50,13 @@ class RelanceSettings(Document):
 
 	def validate_pdf_engine(self):
 		"""Chromium chosen where this server has none: said now, not found in the logs later (the
-		emails would still go out, rendered by wkhtmltopdf)."""
+		emails would still go out, rendered by wkhtmltopdf). Then the engine in use is stored."""
+		if self.pdf_engine == "Chromium" and self.has_value_changed("pdf_engine"):
+			self.refuse_missing_chromium()
+		# the engine in use, found again (the probe's answer is kept per executable: cheap)
+		detect.apply(self)
 
-		if self.pdf_engine != "Chromium" or not self.has_value_changed("pdf_engine"):
-			return
+	def refuse_missing_chromium(self):
 		configured = frappe.get_conf().get("relance_chromium_path")
 		if not chromium.find_executable(configured):
 			where = (
