@@ -161,7 +161,7 @@ def scheduler_check() -> Check:
 			_("Scheduler"),
 			False,
 			_("disabled: the daily run does not start by itself"),
-			_("bench --site {0} enable-scheduler").format(frappe.local.site),
+			f"bench --site {frappe.local.site} enable-scheduler",
 		)
 	return Check(_("Scheduler"), True, _("enabled"))
 
