@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -35,6 +36,20 @@ from unittest.mock import patch
 PREFIX = "BENCH"
 BENCH_ACCOUNT = "Relance Bench SMTP"
 BENCH_EMAIL = "relances@bench.example"
+# Relance Settings the benchmark changes and puts back
+RESTORED = (
+	"pdf_engine",
+	"business_days_only",
+	"test_mode",
+	"chunk_size",
+	"chromium_recycle_documents",
+	"chromium_recycle_memory_mb",
+	"pdf_engine_in_use",
+	"chromium_path",
+	"chromium_version",
+	"pdf_engine_reason",
+	"pdf_engine_checked_on",
+)
 
 
 @contextmanager
@@ -506,6 +521,10 @@ def email_count(like=f"{PREFIX}-%"):
 # --- end to end: queueing, Email Queue flush with every PDF rendered, SMTP delivery ----------------
 
 
+MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+KEEP = 50  # messages kept whole by the sink, per run
+
+
 class Sink:
 	"""An SMTP server on loopback (aiosmtpd) that keeps each message with its arrival time."""
 
@@ -515,6 +534,8 @@ class Sink:
 		from aiosmtpd.controller import Controller
 
 		self.messages: list[tuple[float, list[str], bytes]] = []
+		self.ids: list[bytes] = []
+		self.with_pdf = 0
 		with socket.socket() as sock:
 			sock.bind(("127.0.0.1", 0))
 			self.port = sock.getsockname()[1]
@@ -522,8 +543,21 @@ class Sink:
 		self.controller.start()
 
 	async def handle_DATA(self, server, session, envelope):
-		self.messages.append((time.perf_counter(), list(envelope.rcpt_tos), envelope.content))
+		raw = envelope.content
+		found = MESSAGE_ID.search(raw)
+		self.ids.append(found.group(1) if found else b"")
+		self.with_pdf += b"application/pdf" in raw
+		# the message itself is kept for the first ones only (checked for their PDF): 10,000 messages
+		# with their PDFs would hold a gigabyte here
+		self.messages.append(
+			(time.perf_counter(), list(envelope.rcpt_tos), raw if len(self.ids) <= KEEP else b"")
+		)
 		return "250 OK"
+
+	def clear(self):
+		self.messages.clear()
+		self.ids.clear()
+		self.with_pdf = 0
 
 	def stop(self):
 		self.controller.stop()
@@ -624,59 +658,84 @@ def stop_workers(procs) -> None:
 
 
 class MemorySampler:
-	"""Memory (PSS) of each worker's process tree (worker, job process, its Chromium), sampled."""
+	"""Memory of each worker with its browser, sampled every second: the PSS (/proc/PID/smaps_rollup) of
+	every process of the worker's tree (the worker, its job process, the job's Chromium and its
+	renderers) summed, so the pages they share are counted once; with the documents delivered so far,
+	to read it per 1,000 documents and from the first third of the run to the last. RSS is kept beside
+	it for comparison (shared pages counted once per process)."""
 
-	def __init__(self, pids: list[int], every: float = 1.0):
+	def __init__(self, pids: list[int], sink: Sink | None = None, every: float = 1.0):
 		import threading
 
-		self.pids, self.every = pids, every
-		self.samples: list[tuple[float, int, int]] = []  # (time, worker + job PSS, Chromium PSS)
-		self.rss: list[tuple[int, int]] = []  # (worker + job RSS, Chromium RSS), same samples
+		self.pids, self.sink, self.every = pids, sink, every
+		# (time, documents delivered, {worker pid: (python PSS, browser PSS, python RSS, browser RSS)})
+		self.samples: list[tuple[float, int, dict]] = []
 		self.stopped = threading.Event()
 		self.thread = threading.Thread(target=self.run, daemon=True)
 		self.thread.start()
 
+	@staticmethod
+	def tree(pid: int) -> tuple[int, int, int, int]:
+		from relance_app.pdf import memory
+
+		python = browser = python_rss = browser_rss = 0
+		for p in memory.process_tree(pid):
+			try:
+				with open(f"/proc/{p}/comm") as f:
+					name = f.read().strip().lower()
+			except OSError:
+				continue
+			if "chrom" in name or "headless" in name:
+				browser, browser_rss = browser + memory.pss(p), browser_rss + memory.rss(p)
+			else:
+				python, python_rss = python + memory.pss(p), python_rss + memory.rss(p)
+		return python, browser, python_rss, browser_rss
+
 	def run(self):
-		import psutil
-
 		while not self.stopped.wait(self.every):
-			for pid in self.pids:
-				try:
-					root = psutil.Process(pid)
-					procs = [root, *root.children(recursive=True)]
-				except psutil.Error:
-					continue
-				python, chrome, python_rss, chrome_rss = 0, 0, 0, 0
-				for proc in procs:
-					try:
-						# proportional set size: the pages Chromium's processes share are counted once
-						info = proc.memory_full_info()
-						if "chrom" in proc.name().lower():
-							chrome, chrome_rss = chrome + info.pss, chrome_rss + info.rss
-						else:
-							python, python_rss = python + info.pss, python_rss + info.rss
-					except psutil.Error:
-						pass
-				self.samples.append((time.perf_counter(), python, chrome))
-				self.rss.append((python_rss, chrome_rss))
+			documents = len(self.sink.messages) if self.sink else 0
+			self.samples.append((time.perf_counter(), documents, {pid: self.tree(pid) for pid in self.pids}))
 
-	def stop(self) -> dict:
+	def stop(self, every_documents: int = 1000) -> dict:
 		self.stopped.set()
 		self.thread.join()
 		if not self.samples:
-			return {"python": 0, "chrome": 0, "first": 0, "last": 0}
-		start, end = self.samples[0][0], self.samples[-1][0]
-		third = (end - start) / 3
-		first = [p for t, p, _c in self.samples if t <= start + third] or [0]
-		last = [p for t, p, _c in self.samples if t >= end - third] or [0]
+			return {"python": 0, "chrome": 0, "total": 0, "first": 0, "last": 0, "workers": {}}
+		mb = 1024 * 1024
+		total = self.samples[-1][1]
+		workers = {}
+		for pid in self.pids:
+			series = [(docs, *s[pid]) for _t, docs, s in self.samples if pid in s and s[pid][0]]
+			if not series:
+				continue
+			both = [(docs, (p + c) / mb) for docs, p, c, _pr, _cr in series]
+			first = [v for docs, v in both if docs <= total / 3] or [both[0][1]]
+			last = [v for docs, v in both if docs >= 2 * total / 3] or [both[-1][1]]
+			# the PSS at each multiple of `every_documents` delivered (the first sample past it)
+			marks, per_k = every_documents, []
+			for docs, v in both:
+				while docs >= marks:
+					per_k.append((marks, v))
+					marks += every_documents
+			workers[pid] = {
+				"first_mean": sum(first) / len(first),
+				"first_peak": max(first),
+				"last_mean": sum(last) / len(last),
+				"last_peak": max(last),
+				"peak": max(v for _d, v in both),
+				"start": both[0][1],
+				"per_k": per_k,
+			}
+		flat = [s for _t, _d, by in self.samples for s in by.values()]
 		return {
-			"python": max(p for _t, p, _c in self.samples),
-			"chrome": max(c for _t, _p, c in self.samples),
-			"total": max(p + c for _t, p, c in self.samples),
-			"first": max(first),
-			"last": max(last),
-			"python_rss": max(p for p, _c in self.rss),
-			"chrome_rss": max(c for _p, c in self.rss),
+			"python": max(p for p, _c, _pr, _cr in flat),
+			"chrome": max(c for _p, c, _pr, _cr in flat),
+			"total": max(p + c for p, c, _pr, _cr in flat),
+			"first": max((w["first_peak"] for w in workers.values()), default=0) * mb,
+			"last": max((w["last_peak"] for w in workers.values()), default=0) * mb,
+			"python_rss": max(pr for _p, _c, pr, _cr in flat),
+			"chrome_rss": max(cr for _p, _c, _pr, cr in flat),
+			"workers": workers,
 		}
 
 
@@ -725,12 +784,11 @@ def check_messages(sink: Sink, sample: int = 20) -> dict:
 
 	from relance_app.tests.utils import pdf_text
 
-	ids, with_pdf, chromium, texts_ok = [], 0, 0, 0
-	for i, (_t, _rcpt, raw) in enumerate(sink.messages):
+	chromium, texts_ok = 0, 0
+	ids, with_pdf = sink.ids, sink.with_pdf
+	for i, (_t, _rcpt, raw) in enumerate(sink.messages[: min(sample, KEEP)]):
 		message = email.message_from_bytes(raw)
-		ids.append(message["Message-ID"])
 		pdfs = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
-		with_pdf += bool(pdfs)
 		if i < sample and pdfs:
 			data = pdfs[0].get_payload(decode=True)
 			chromium += b"Skia/PDF" in data
@@ -747,8 +805,9 @@ def check_messages(sink: Sink, sample: int = 20) -> dict:
 
 
 def quiet_site(limit: float = 900) -> None:
-	"""Wait while a test run is going on the machine: a test's setUp expires every queued email of the
-	site, the benchmark's included."""
+	"""Wait while a test run is going on this site: a test's setUp expires every queued email of the
+	site, the benchmark's included (test runs on the bench's other sites do not touch it)."""
+	import frappe
 	import psutil
 
 	deadline = time.monotonic() + limit
@@ -756,7 +815,8 @@ def quiet_site(limit: float = 900) -> None:
 		busy = [
 			p.pid
 			for p in psutil.process_iter(["cmdline"])
-			if "run-tests" in " ".join(p.info.get("cmdline") or [])
+			if "run-tests" in (p.info.get("cmdline") or [])
+			and frappe.local.site in (p.info.get("cmdline") or [])
 		]
 		if not busy:
 			return
@@ -765,7 +825,14 @@ def quiet_site(limit: float = 900) -> None:
 
 
 def e2e_relances(
-	as_of, engine_name: str, workers: int, expected: int, sink: Sink, timeout: float, invoices: list[str]
+	as_of,
+	engine_name: str,
+	workers: int,
+	expected: int,
+	sink: Sink,
+	timeout: float,
+	invoices: list[str],
+	memory_every: int = 1000,
 ) -> dict:
 	"""relance_app's run as production runs it: run_dunning (selection, decision, one job per chunk on
 	the long queue), the jobs queue the emails and then their delivery jobs, RQ workers of the bench
@@ -775,21 +842,67 @@ def e2e_relances(
 	from relance_app.run.daily import run_dunning
 
 	reset_run(as_of)
-	frappe.db.set_single_value("Relance Settings", "pdf_engine", engine_name)
+	if engine_name == DEFAULTS:
+		engine_name = fresh_install_settings()
+	else:
+		frappe.db.set_single_value("Relance Settings", "pdf_engine", engine_name)
 	frappe.db.commit()
 	quiet_site()
+	failed_before = failed_jobs()
 	procs = start_workers(workers)
-	memory = MemorySampler([p.pid for p in procs])
-	sink.messages.clear()
+	sink.clear()
+	memory = MemorySampler([p.pid for p in procs], sink)
 	try:
 		start = time.perf_counter()
 		run_dunning(as_of, invoice_names=invoices)
 		planned = time.perf_counter() - start
 		times = wait_delivered(sink, start, expected, timeout)
 	finally:
-		peak = memory.stop()
+		peak = memory.stop(memory_every)
+		died = sum(p.poll() is not None for p in procs)  # a worker that ended before it was stopped
 		stop_workers(procs)
-	return {"planned": planned, **times, **check_messages(sink), "memory": peak, "workers": workers}
+	return {
+		"planned": planned,
+		**times,
+		**check_messages(sink),
+		"memory": peak,
+		"workers": workers,
+		"engine": engine_name,
+		"workers_died": died,
+		"failed_jobs": failed_jobs() - failed_before,
+	}
+
+
+DEFAULTS = "Defaults"  # an --e2e-configs engine: Relance Settings as a fresh install leaves them
+
+
+def fresh_install_settings() -> str:
+	"""Relance Settings' sending fields at their defaults (PDF Engine Automatic, relances per job, the
+	browser's bounds), the engine found as on install; returns the engine in use."""
+	import frappe
+
+	from relance_app.pdf import detect
+
+	meta = frappe.get_meta("Relance Settings")
+	fields = ("pdf_engine", "chunk_size", "chromium_recycle_documents", "chromium_recycle_memory_mb")
+	frappe.db.set_single_value(
+		"Relance Settings", {f: meta.get_field(f).default for f in fields if meta.get_field(f)}
+	)
+	finding = detect.refresh()
+	print(f"  defaults of a fresh install: PDF engine {finding.engine} ({finding.version or finding.reason})")
+	return finding.engine
+
+
+def failed_jobs() -> int:
+	"""Jobs RQ counts as failed on the queues the workers take (a job process killed, out of memory)."""
+	from frappe.utils.background_jobs import generate_qname, get_redis_conn
+	from rq import Queue
+	from rq.registry import FailedJobRegistry
+
+	conn = get_redis_conn()
+	return sum(
+		len(FailedJobRegistry(queue=Queue(generate_qname(q), connection=conn))) for q in ("long", "short")
+	)
 
 
 def queue_with_workers(as_of, workers: int, expected: int, invoices: list[str], timeout: float) -> dict:
@@ -834,7 +947,7 @@ def e2e_notifications(stages, sink: Sink, expected: int, timeout: float) -> dict
 	reset_run(as_of)
 	quiet_site()
 	notifications = make_notifications(stages)
-	sink.messages.clear()
+	sink.clear()
 	try:
 		start = time.perf_counter()
 		trigger_daily_alerts()
@@ -952,13 +1065,9 @@ def print_e2e(results, expected: int) -> None:
 			print("  INVALID: rows expired by another process (a test's setUp) while the run went on")
 		memory = r.get("memory")
 		if memory:
+			print_memory(f"{label.strip()}, {r['workers']} worker(s)", memory)
 			print(
-				f"  {label.strip()}, {r['workers']} worker(s): worker + job process PSS peak "
-				f"{memory['first'] / mb:.0f} MB in the first third, {memory['last'] / mb:.0f} MB in the last; "
-				f"peak RSS worker + job process {memory.get('python_rss', 0) / mb:.0f} MB, its Chromium "
-				f"{memory.get('chrome_rss', 0) / mb:.0f} MB (pages shared between Chromium's processes counted "
-				"in each); "
-				f"{r['chromium']}/{r['sampled']} sampled PDFs by Chromium, invoice number found in "
+				f"  {r['chromium']}/{r['sampled']} sampled PDFs by Chromium, invoice number found in "
 				f"{r['invoice_in_pdf']}/{r['sampled']}"
 			)
 	if b and not b["status"].get("Expired"):
@@ -968,6 +1077,23 @@ def print_e2e(results, expected: int) -> None:
 					f"ratio A/B end to end ({label.split(',')[-1].strip()}, {r['workers']} worker(s)): "
 					f"{r['delivered_at'] / b['delivered_at']:.2f}"
 				)
+
+
+def print_memory(label: str, memory: dict) -> None:
+	"""Each worker with its browser (PSS, pages counted once): first and last third, per 1,000 documents."""
+	mb = 1024 * 1024
+	for i, w in enumerate(memory.get("workers", {}).values(), 1):
+		per_k = ", ".join(f"{docs:,}: {v:.0f}" for docs, v in w["per_k"]) or "-"
+		print(
+			f"  {label}, worker {i} with its browser, PSS MB: start {w['start']:.0f}, first third "
+			f"{w['first_mean']:.0f} (peak {w['first_peak']:.0f}), last third {w['last_mean']:.0f} "
+			f"(peak {w['last_peak']:.0f}), peak {w['peak']:.0f}; per documents delivered: {per_k}"
+		)
+	print(
+		f"  {label}: peak RSS worker + job process {memory.get('python_rss', 0) / mb:.0f} MB, browser "
+		f"{memory.get('chrome_rss', 0) / mb:.0f} MB (RSS counts the pages the processes share once each; "
+		"PSS above counts them once)"
+	)
 
 
 def squeeze(text: str) -> str:
@@ -1039,7 +1165,29 @@ def main():
 	parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
 	parser.add_argument("--e2e-timeout", type=float, default=7200, help="seconds allowed per end-to-end run")
 	parser.add_argument("--images", help="save both engines' PDFs of one invoice and their page images here")
+	parser.add_argument(
+		"--sizes",
+		help="the day at scale instead: end to end at these numbers of due relances (e.g. 3000,10000) with "
+		"the defaults of a fresh install and each of --e2e-workers, beside Notifications (benchmarks/day_at_scale.py)",
+	)
+	parser.add_argument(
+		"--notifications-at", type=int, help="with --sizes: Notifications at this size (default: the first)"
+	)
+	parser.add_argument("--no-notifications", action="store_true", help="with --sizes: no Notifications run")
+	parser.add_argument(
+		"--memory-every", type=int, default=1000, help="memory reported every this many documents delivered"
+	)
+	parser.add_argument(
+		"--profile-queue",
+		action="store_true",
+		help="only profile the queueing of --due relances in this process (cProfile), then stop",
+	)
 	args = parser.parse_args()
+	if args.sizes:
+		args.due = max(int(s) for s in args.sizes.split(",") if s.strip())
+		args.queue_workers = ""
+	if args.profile_queue:
+		args.queue_workers, args.no_e2e = "", True
 
 	sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 	import signal
@@ -1088,6 +1236,14 @@ def main():
 		)
 		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 1})
 		frappe.db.commit()
+		if args.profile_queue or args.sizes:
+			from benchmarks import day_at_scale
+
+			if args.profile_queue:
+				day_at_scale.profile_queue(as_of)
+			else:
+				day_at_scale.run(args, stages, as_of, sink)
+			return
 		if args.reports_only:
 			logs = frappe.db.count("Relance Log", {"sales_invoice": ("like", f"{PREFIX}-%")})
 			print(f"reports on {args.invoices:,} invoices and {logs:,} relance logs")
@@ -1309,7 +1465,7 @@ def main():
 			cleanup()
 		frappe.db.set_single_value(
 			"Relance Settings",
-			{k: saved.get(k) for k in ("pdf_engine", "business_days_only", "test_mode") if k in saved},
+			{k: saved.get(k) for k in RESTORED if k in saved},
 		)
 		frappe.db.set_single_value("Print Settings", "send_print_as_pdf", send_as_pdf)
 		frappe.db.commit()

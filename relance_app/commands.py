@@ -1,5 +1,4 @@
-"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]
-bench --site SITE relance doctor"""
+"""bench --site SITE relance run [--date YYYY-MM-DD] [--dry-run]; bench --site SITE relance doctor"""
 
 import json
 
@@ -36,22 +35,22 @@ def run(context, as_of=None, dry_run=False):
 @relance.command("doctor")
 @pass_context
 def doctor(context):
-	"""Check what the day's run needs on this server (PDF engine, web server, workers, scheduler,
-	outgoing email, fonts), each with its fix. Exit 1 when an essential part is missing."""
+	"""What the relance PDFs and their delivery need here: the engine in use (found again), its version
+	and path, the last fallback, wkhtmltopdf, fonts, the site's address, workers, scheduler; the fix for
+	each missing part. Exit status 1 when a part the relances need is missing."""
 	import frappe
 
-	from relance_app.run.doctor import checks, report
+	from relance_app.pdf import doctor as checks
 
 	site = get_site(context)
 	frappe.init(site=site)
 	frappe.connect()
 	try:
-		found = checks()
-		frappe.db.commit()  # the PDF engine found, as a save of Relance Settings stores it
-		click.echo(report(found))
+		found = checks.checks()
+		click.echo(checks.report(found))
 	finally:
 		frappe.destroy()
-	if any(not c.ok and c.essential for c in found):
+	if any(not c.ok and c.blocking for c in found):
 		raise SystemExit(1)
 
 

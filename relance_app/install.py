@@ -24,7 +24,6 @@ from relance_app.pdf import detect
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
-from relance_app.setup.legal_mentions import create_legal_mentions
 from relance_app.setup.legal_rate_rows import create_legal_rates
 
 APP = uninstall.APP
@@ -55,12 +54,11 @@ def install_steps():
 	return (
 		(_("DocTypes"), ensure_doctypes),
 		(_("Settings"), init_settings),
-		(_("PDF engine"), find_pdf_engine),
 		(_("Custom fields"), create_custom_fields),
 		(_("Email Templates"), create_email_templates),
 		(_("Legal late-payment rates"), create_legal_rates),
 		(_("Default dunning policies"), create_default_policies),
-		(_("Legal payment mentions"), create_legal_mentions),
+		(_("PDF engine"), find_pdf_engine),
 	)
 
 
@@ -120,12 +118,19 @@ def create_custom_fields():
 
 
 def find_pdf_engine():
-	"""The PDF engine this server can use, stored in Relance Settings and said (install, migrate)."""
-	found = detect.refresh_settings()
-	if found.engine == detect.CHROMIUM:
-		print(_("Relance PDFs: {0} ({1}).").format(found.version or "Chromium", found.path))
+	"""Chromium when the server has one that prints (Relance Settings' Automatic), else wkhtmltopdf and
+	why: stored in Relance Settings and said, with `bench relance doctor` for the details. Never fails
+	the install or the migrate: the emails go out with wkhtmltopdf meanwhile."""
+	try:
+		finding = detect.refresh()
+	except Exception:
+		frappe.log_error(title=_("Relance: finding the PDF engine"))
+		print(_("Relance: the PDF engine could not be checked; see the Error Log."))
+		return
+	if finding.engine == detect.CHROMIUM:
+		print(_("Relance PDF engine: Chromium {0} ({1}).").format(finding.version, finding.path))
 	else:
-		print(_("Relance PDFs: wkhtmltopdf, because {0}").format(found.reason))
+		print(_("Relance PDF engine: wkhtmltopdf. {0}").format(finding.reason))
 
 
 def retry_command(site: str | None = None) -> str:
@@ -205,15 +210,15 @@ def after_migrate():
 		return
 	completed = []
 	settings = init_settings()
-	find_pdf_engine()
 	if missing_custom_fields():
 		create_custom_fields()
 		completed.append(_("custom fields"))
 	if never_set_up():
 		for title, step in install_steps():
-			if step not in (ensure_doctypes, init_settings, create_custom_fields):
+			if step not in (ensure_doctypes, init_settings, create_custom_fields, find_pdf_engine):
 				step()
 				completed.append(title)
+	find_pdf_engine()  # on every migrate: the server may have gained or lost a browser
 	frappe.db.commit()  # nosemgrep: migrate commits per app; the completed install must stay
 	if completed:
 		print(

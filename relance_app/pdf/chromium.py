@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from relance_app.pdf.memory import process_tree_pss, process_tree_rss
+
 CANDIDATES = (
 	# the headless shell first (Debian: chromium-headless-shell): the browser without its desktop
 	# parts, about half the CPU per document of the full one
@@ -244,6 +246,9 @@ class Chromium:
 		self.profile: str | None = None
 		self.session: str | None = None
 		self.documents = 0
+		# replaced by its owner after this many documents or past this PSS (0: no bound); the
+		# documents count when the memory was last read
+		self.recycle_after, self.recycle_bytes, self.memory_checked_at = 1000, 0, 0
 		self.blocked: list[str] = []
 		self._ids = itertools.count(1)
 		self._to_chrome: int | None = None
@@ -365,9 +370,11 @@ class Chromium:
 
 	def rss_bytes(self) -> int:
 		"""Resident memory of the browser's processes (Linux /proc), 0 when unknown."""
-		if not self.process:
-			return 0
-		return process_tree_rss(self.process.pid)
+		return process_tree_rss(self.process.pid) if self.process else 0
+
+	def pss_bytes(self) -> int:
+		"""Proportional memory of the browser's processes (pages they share counted once), 0 if unknown."""
+		return process_tree_pss(self.process.pid) if self.process else 0
 
 	# --- protocol ---------------------------------------------------------------------------------
 
@@ -566,29 +573,3 @@ def high_fd(fd: int) -> int:
 	high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
 	os.close(fd)
 	return high
-
-
-def process_tree_rss(pid: int) -> int:
-	"""Resident set size of a process and all its descendants, from /proc (Linux)."""
-	children: dict[int, list[int]] = {}
-	rss: dict[int, int] = {}
-	page = os.sysconf("SC_PAGE_SIZE")
-	for entry in os.listdir("/proc"):
-		if not entry.isdigit():
-			continue
-		try:
-			with open(f"/proc/{entry}/stat") as f:
-				stat = f.read()
-			with open(f"/proc/{entry}/statm") as f:
-				resident = int(f.read().split()[1]) * page
-		except (OSError, ValueError, IndexError):
-			continue
-		fields = stat.rsplit(")", 1)[1].split()
-		children.setdefault(int(fields[1]), []).append(int(entry))
-		rss[int(entry)] = resident
-	total, todo = 0, [pid]
-	while todo:
-		p = todo.pop()
-		total += rss.get(p, 0)
-		todo.extend(children.get(p, []))
-	return total

@@ -236,7 +236,6 @@ def note_fallbacks(email_queue: str, reasons: list[str]) -> bool:
 	if not reasons:
 		return False
 	note = _("PDF rendered by wkhtmltopdf: Chromium failed ({0}).").format(reasons[-1])
-	detect.note_fallback(reasons[-1])
 	log = frappe.qb.DocType("Relance Log")
 	(
 		frappe.qb.update(log)
@@ -244,5 +243,6 @@ def note_fallbacks(email_queue: str, reasons: list[str]) -> bool:
 		.where((log.email_queue == email_queue) & ((log.error.isnull()) | (log.error == "")))
 		.run()
 	)
+	detect.record_fallback(note)  # Relance Settings and `bench relance doctor` show the last one
 	frappe.db.commit()  # nosemgrep
 	return True

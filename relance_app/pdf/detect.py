@@ -1,23 +1,23 @@
-"""Which PDF engine renders the relance emails' invoices on this server, found rather than configured.
+"""Which PDF engine renders the relance emails' invoices on this server: found, not configured.
 
-Relance Settings' PDF Engine is "Automatic" unless the accountant chose one: then the engine in use is
-Chromium when this server has one that really starts and prints a page (the headless shell first, as
-`chromium.find_executable` looks for it), and wkhtmltopdf otherwise, with the reason. The finding is
-stored in Relance Settings (engine in use, Chromium's path and version, why, when it was checked) on
-install, on migrate and when the settings are saved, so that the form, `bench relance doctor` and the
-delivery jobs read one answer. A delivery job that falls back to wkhtmltopdf writes the last fallback
-there too (relance_app.pdf.delivery).
+Relance Settings' PDF Engine is "Automatic" unless the accountant chose one on purpose. Automatic means
+Chromium when this server has one that really starts and prints a page (the headless shell first, in the
+order of `chromium.CANDIDATES`), wkhtmltopdf otherwise, with the reason. What was found is stored in
+Relance Settings (engine in use, Chromium's path and version, why, when) on install, on migrate and when
+the settings are saved, so the form, `bench relance doctor` and the delivery jobs read one answer. A
+probe starts the browser and prints one small page (about a second); its answer is kept in Redis for a
+day, keyed by the executable's path, size and modification time (an upgraded browser is probed again).
 """
 
 from __future__ import annotations
 
-import subprocess
-import time
-from dataclasses import dataclass
+import os
+import shutil
+from dataclasses import asdict, dataclass
 
 import frappe
 from frappe import _
-from frappe.utils import now, now_datetime
+from frappe.utils import now_datetime
 
 from relance_app.pdf import chromium
 
@@ -25,10 +25,9 @@ AUTOMATIC = "Automatic"
 CHROMIUM = "Chromium"
 WKHTMLTOPDF = "wkhtmltopdf"
 SETTINGS = "Relance Settings"
-PROBE_TTL = 300  # seconds a probe's answer is reused in a process (a settings form saved twice)
-INSTALL_HINT = "apt-get install chromium-headless-shell"
-
-_probes: dict[tuple[str | None, str | None], tuple[float, Finding]] = {}
+PROBE_CACHE_SECONDS = 86400
+INSTALL_HINT = "apt-get install chromium-headless-shell (or: apt-get install chromium)"
+PROBE_HTML = "<html><body><p>relance_app: Chromium probe</p></body></html>"
 
 
 @dataclass(frozen=True)
@@ -36,102 +35,160 @@ class Finding:
 	engine: str  # the engine the relance emails' PDFs go through
 	path: str = ""  # Chromium's executable, when one was found
 	version: str = ""
-	reason: str = ""  # why wkhtmltopdf, or what was checked
+	reason: str = ""  # why this engine
 
 
 def configured_path() -> str | None:
 	"""The Chromium the site config names (relance_chromium_path), else the RELANCE_CHROMIUM variable."""
-	import os
-
 	return frappe.get_conf().get("relance_chromium_path") or os.environ.get("RELANCE_CHROMIUM") or None
 
 
-def version_of(path: str) -> str:
-	try:
-		out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=15)
-	except (OSError, subprocess.SubprocessError):
-		return ""
-	return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else ""
-
-
-def probe(configured: str | None = None) -> Finding:
-	"""Find a Chromium and check that it starts and prints a page (a second or so, once per process
-	and PROBE_TTL): a binary that is there but cannot run (missing libraries, no sandbox rights) is
-	not chosen."""
+def find_chromium() -> tuple[str | None, str]:
+	"""The executable to probe, or None and why there is none (with the fix)."""
+	configured = configured_path()
 	path = chromium.find_executable(configured)
-	if not path:
-		if configured:
-			why = _("the Chromium configured ({0}) is not an executable").format(configured)
-		else:
-			why = _("no Chromium is installed on this server ({0})").format(INSTALL_HINT)
-		return Finding(WKHTMLTOPDF, reason=why)
-	key = (configured, path)
-	cached = _probes.get(key)
-	if cached and time.monotonic() - cached[0] < PROBE_TTL:
-		return cached[1]
-	version = version_of(path)
-	browser = chromium.Chromium(executable=path, timeout=30)
+	if path:
+		return path, ""
+	if configured:
+		return None, _(
+			"the Chromium set as relance_chromium_path in the site config ({0}) is not an executable file: correct the path or remove it"
+		).format(configured)
+	return None, _("no Chromium found on this server (searched: {0}): {1}").format(
+		", ".join(chromium.CANDIDATES), INSTALL_HINT
+	)
+
+
+def probe_key(path: str) -> str | None:
 	try:
-		pdf = browser.start().pdf("<p>relance</p>", "http://localhost/", chromium.PageSetup())
-		if not pdf.startswith(b"%PDF"):
-			raise chromium.ChromiumError(_("it answered something else than a PDF"))
-		finding = Finding(CHROMIUM, path=path, version=version, reason=_("Chromium printed a test page."))
-	except Exception as e:
-		line = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-		finding = Finding(
-			WKHTMLTOPDF,
-			path=path,
-			version=version,
-			reason=_("Chromium at {0} could not print a page: {1}").format(path, line),
-		)
-	finally:
-		browser.close()
-	_probes[key] = (time.monotonic(), finding)
+		stat = os.stat(path)
+	except OSError:
+		return None
+	return f"relance_chromium_probe::{os.path.realpath(path)}::{stat.st_size}::{stat.st_mtime_ns}"
+
+
+def probe(path: str, use_cache: bool = True) -> Finding:
+	"""Start the browser at `path`, print one page, ask its version; cached per executable."""
+	key = probe_key(path)
+	if use_cache and key:
+		cached = frappe.cache.get_value(key)
+		if cached:
+			return Finding(**cached)
+	finding = _probe(path)
+	if key:
+		frappe.cache.set_value(key, asdict(finding), expires_in_sec=PROBE_CACHE_SECONDS)
 	return finding
 
 
-def finding_for(choice: str | None) -> Finding:
-	"""What the PDF Engine setting gives on this server."""
+def _probe(path: str) -> Finding:
+	browser = chromium.Chromium(executable=path, timeout=20, start_timeout=20)
+	try:
+		browser.start()
+		version = browser.call("Browser.getVersion", {}).get("product", "")
+		pdf = browser.pdf(PROBE_HTML, "http://localhost", chromium.PageSetup())
+	except Exception as e:
+		return Finding(
+			WKHTMLTOPDF,
+			path,
+			"",
+			_("Chromium at {0} did not print a test page ({1}): wkhtmltopdf is used").format(
+				path, str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+			),
+		)
+	finally:
+		browser.close()
+	if not pdf.startswith(b"%PDF"):
+		return Finding(WKHTMLTOPDF, path, version, _("Chromium at {0} printed no PDF").format(path))
+	return Finding(CHROMIUM, path, version, _("Chromium found and checked: it printed a test page"))
+
+
+def find(use_cache: bool = True) -> Finding:
+	"""The engine Automatic means on this server, and why."""
+	path, why_not = find_chromium()
+	if not path:
+		return Finding(WKHTMLTOPDF, reason=_("wkhtmltopdf is used: {0}").format(why_not))
+	return probe(path, use_cache=use_cache)
+
+
+def decide(choice: str | None, finding: Finding) -> Finding:
+	"""The engine in use for the accountant's choice and what the server has."""
 	if choice == WKHTMLTOPDF:
-		return Finding(WKHTMLTOPDF, reason=_("wkhtmltopdf is chosen in Relance Settings."))
-	found = probe(configured_path())
-	if choice == CHROMIUM and found.engine != CHROMIUM:
-		# chosen on purpose: each delivery job tries it again, and falls back per email
-		return Finding(CHROMIUM, path=found.path, version=found.version, reason=found.reason)
-	return found
+		found = (
+			_(" (Chromium {0} at {1} would be used by Automatic)").format(finding.version, finding.path)
+			if finding.engine == CHROMIUM
+			else ""
+		)
+		return Finding(
+			WKHTMLTOPDF,
+			finding.path,
+			finding.version,
+			_("wkhtmltopdf chosen in Relance Settings{0}").format(found),
+		)
+	if choice == CHROMIUM and finding.engine != CHROMIUM:
+		# chosen on purpose: the delivery job still tries it, each failed PDF falls back to wkhtmltopdf
+		return Finding(CHROMIUM, finding.path, finding.version, finding.reason)
+	return finding
 
 
-def values_of(finding: Finding) -> dict:
-	return {
-		"pdf_engine_in_use": finding.engine,
-		"chromium_executable": finding.path,
-		"chromium_version": finding.version,
-		"pdf_engine_reason": finding.reason,
-		"pdf_engine_checked_on": now(),
-	}
+def apply(doc, use_cache: bool = True) -> Finding:
+	"""Fill the settings document's read-only engine fields (the settings form's save)."""
+	finding = decide(doc.pdf_engine or AUTOMATIC, find(use_cache=use_cache))
+	doc.pdf_engine_in_use = finding.engine
+	doc.chromium_path = finding.path
+	doc.chromium_version = finding.version
+	doc.pdf_engine_reason = finding.reason
+	doc.pdf_engine_checked_on = now_datetime()
+	return finding
 
 
-def refresh_settings() -> Finding:
-	"""Find the engine for the stored setting and store the finding (install, migrate)."""
+def refresh(use_cache: bool = True) -> Finding:
+	"""Find the engine and store it in Relance Settings, without saving the document (install, migrate,
+	a delivery job that found nothing stored)."""
 	choice = frappe.db.get_single_value(SETTINGS, "pdf_engine") or AUTOMATIC
-	finding = finding_for(choice)
-	frappe.db.set_single_value(SETTINGS, values_of(finding), update_modified=False)
+	finding = decide(choice, find(use_cache=use_cache))
+	frappe.db.set_single_value(
+		SETTINGS,
+		{
+			"pdf_engine_in_use": finding.engine,
+			"chromium_path": finding.path,
+			"chromium_version": finding.version,
+			"pdf_engine_reason": finding.reason,
+			"pdf_engine_checked_on": now_datetime(),
+		},
+		update_modified=False,
+	)
+	frappe.clear_document_cache(SETTINGS, SETTINGS)
 	return finding
 
 
 def engine_in_use() -> str:
-	"""The engine a delivery job uses: the choice when one was made, else what was found."""
-	choice, found = (
-		frappe.db.get_single_value(SETTINGS, "pdf_engine"),
-		frappe.db.get_single_value(SETTINGS, "pdf_engine_in_use"),
-	)
-	if choice in (CHROMIUM, WKHTMLTOPDF):
+	"""The engine the relance emails' PDFs go through now (what the delivery job uses)."""
+	choice = frappe.db.get_single_value(SETTINGS, "pdf_engine") or AUTOMATIC
+	if choice in (WKHTMLTOPDF, CHROMIUM):
 		return choice
-	return CHROMIUM if found == CHROMIUM else WKHTMLTOPDF
+	in_use = frappe.db.get_single_value(SETTINGS, "pdf_engine_in_use")
+	if not in_use:
+		in_use = refresh().engine  # never found yet (a site that did not migrate since)
+	return CHROMIUM if in_use == CHROMIUM else WKHTMLTOPDF
 
 
-def note_fallback(reason: str) -> None:
-	"""A delivery job rendered a PDF with wkhtmltopdf instead of Chromium: the settings say when and why
-	(committed by the caller)."""
-	text = f"{now_datetime():%Y-%m-%d %H:%M}: {reason}"[:500]
-	frappe.db.set_single_value(SETTINGS, "pdf_last_fallback", text, update_modified=False)
+def record_fallback(reason: str) -> None:
+	"""The last PDF that fell back to wkhtmltopdf, for the settings form and the doctor."""
+	frappe.db.set_single_value(
+		SETTINGS,
+		{"last_pdf_fallback": reason[:500], "last_pdf_fallback_on": now_datetime()},
+		update_modified=False,
+	)
+
+
+def wkhtmltopdf_version() -> tuple[str, bool]:
+	"""wkhtmltopdf's version line and whether it is built with the patched Qt Frappe needs."""
+	import subprocess
+
+	path = shutil.which("wkhtmltopdf")
+	if not path:
+		return "", False
+	try:
+		out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout
+	except (OSError, subprocess.SubprocessError):
+		return "", False
+	return out.strip(), "patched qt" in out.lower()

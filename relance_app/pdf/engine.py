@@ -1,5 +1,5 @@
 """The PDF engine of relance emails: Frappe's own (wkhtmltopdf) or a headless Chromium kept alive in the
-worker process, chosen in Relance Settings or, on Automatic (the default), found on the server.
+worker process, chosen in Relance Settings.
 
 Frappe v15 lets an app render a print format's PDF through the `pdf_generator` hook: `get_print`
 calls it when `frappe.form_dict.pdf_generator` (or the print format's own field) is not "wkhtmltopdf".
@@ -26,14 +26,15 @@ from urllib.parse import unquote, urlsplit
 
 import frappe
 from frappe import _
-from frappe.utils import get_url, scrub_urls
+from frappe.utils import cint, get_url, scrub_urls
 
 from relance_app.common.frappe_compat import pdf_generator as generator_switch
+from relance_app.common.settings import field_default
 from relance_app.pdf import detect
 from relance_app.pdf.chromium import Chromium, ChromiumError, PageSetup, to_mm
 
-WKHTMLTOPDF = detect.WKHTMLTOPDF
-CHROMIUM = detect.CHROMIUM
+WKHTMLTOPDF = "wkhtmltopdf"
+CHROMIUM = "Chromium"
 GENERATOR = "relance_chromium"  # the value of form_dict.pdf_generator routed to this module's hook
 CONTENT_TYPES = {
 	".css": "text/css",
@@ -50,7 +51,7 @@ CONTENT_TYPES = {
 	".otf": "font/otf",
 }
 MAX_CACHED = 64
-RECYCLE_AFTER = 1000  # documents one browser renders before it is replaced
+MEMORY_CHECK_EVERY = 25  # documents between two readings of a browser's memory (PSS)
 
 _browser: Chromium | None = None
 # the sites' public files, read once per process: keyed by site, since a worker serves every site of
@@ -66,16 +67,23 @@ _header_heights: dict[str, float] = {}
 _broken: dict[str, str] = {}
 # why the PDFs rendered in the current `relance_emails()` block fell back to wkhtmltopdf
 _fallbacks: ContextVar[list[str] | None] = ContextVar("relance_pdf_fallbacks", default=None)
-stats = {"documents": 0, "seconds": 0.0, "fallbacks": 0}
+stats = {"documents": 0, "seconds": 0.0, "fallbacks": 0, "recycled": 0, "recycled_for_memory": 0}
 
 
 # --- settings ---------------------------------------------------------------------------------
 
 
 def selected_engine() -> str:
-	"""The engine of Relance Settings: the one chosen, or on Automatic the one found on this server
-	(relance_app.pdf.detect)."""
+	"""The engine in use (Relance Settings: the accountant's choice, or what Automatic found here)."""
 	return detect.engine_in_use()
+
+
+def recycle_limits() -> tuple[int, int]:
+	"""(documents, PSS in MB) after which a browser is replaced (Relance Settings, 0: the default)."""
+	return tuple(
+		cint(frappe.db.get_single_value(detect.SETTINGS, fieldname)) or field_default(fieldname)
+		for fieldname in ("chromium_recycle_documents", "chromium_recycle_memory_mb")
+	)
 
 
 @contextlib.contextmanager
@@ -152,26 +160,45 @@ def browser() -> Chromium:
 	if _broken.get(site):
 		raise ChromiumError(_broken[site])
 	if _browser is not None and (
-		_browser.documents >= RECYCLE_AFTER or _browser.site_hosts != site_hosts() or files_changed()
+		worn_out(_browser) or _browser.site_hosts != site_hosts() or files_changed()
 	):
-		# a fresh browser now and then (the worker's memory stays flat), for another site of the
-		# bench (a browser resolves only the host names of the site it was started for), and when a
-		# file it keeps in its memory changed on disk
+		# a fresh browser before its memory grows past the bound (the worker's memory stays flat), for
+		# another site of the bench (a browser resolves only the host names of the site it was started
+		# for), and when a file it keeps in its memory changed on disk
 		_browser.close()
 		_browser = None
 	if _browser is None:
 		_forgotten.clear()
 		conf = frappe.get_conf()
 		_browser = Chromium(
-			executable=conf.get("relance_chromium_path") or os.environ.get("RELANCE_CHROMIUM"),
+			executable=detect.configured_path(),
 			site_hosts=site_hosts(),
 			timeout=float(conf.get("relance_chromium_timeout") or 30),
 		)
+		documents, megabytes = recycle_limits()
+		_browser.recycle_after, _browser.recycle_bytes = documents, megabytes * 1024 * 1024
 	try:
 		return _browser.start()
 	except ChromiumError as e:
 		_broken[site] = str(e)  # not tried again for every email of the batch
 		raise
+
+
+def worn_out(chrome: Chromium) -> bool:
+	"""Whether the browser is to be replaced: it rendered its share of documents (Relance Settings ›
+	Replace the Browser After), or its processes' memory (PSS, read every MEMORY_CHECK_EVERY documents)
+	passed the bound (› Browser Memory Bound)."""
+	if chrome.documents >= chrome.recycle_after:
+		stats["recycled"] += 1
+		return True
+	if chrome.documents - chrome.memory_checked_at < MEMORY_CHECK_EVERY:
+		return False
+	chrome.memory_checked_at = chrome.documents
+	if chrome.recycle_bytes and chrome.pss_bytes() > chrome.recycle_bytes:
+		stats["recycled"] += 1
+		stats["recycled_for_memory"] += 1
+		return True
+	return False
 
 
 def close_browser() -> None:

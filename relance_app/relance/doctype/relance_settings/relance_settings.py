@@ -50,15 +50,13 @@ class RelanceSettings(Document):
 
 	def validate_pdf_engine(self):
 		"""Chromium chosen where this server has none: said now, not found in the logs later (the
-		emails would still go out, rendered by wkhtmltopdf). Then the engine in use is found again
-		(Automatic: Chromium if one prints here, else wkhtmltopdf, with the reason)."""
-		self.pdf_engine = self.pdf_engine or detect.AUTOMATIC
-		self.refuse_missing_chromium()
-		self.update(detect.values_of(detect.finding_for(self.pdf_engine)))
+		emails would still go out, rendered by wkhtmltopdf). Then the engine in use is stored."""
+		if self.pdf_engine == "Chromium" and self.has_value_changed("pdf_engine"):
+			self.refuse_missing_chromium()
+		# the engine in use, found again (the probe's answer is kept per executable: cheap)
+		detect.apply(self)
 
 	def refuse_missing_chromium(self):
-		if self.pdf_engine != detect.CHROMIUM or not self.has_value_changed("pdf_engine"):
-			return
 		configured = frappe.get_conf().get("relance_chromium_path")
 		if not chromium.find_executable(configured):
 			where = (
