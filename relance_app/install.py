@@ -24,6 +24,7 @@ from relance_app.pdf import detect
 from relance_app.setup import uninstall
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import create_default_policies, create_email_templates
+from relance_app.setup.legal_mentions import create_legal_mentions
 from relance_app.setup.legal_rate_rows import create_legal_rates
 
 APP = uninstall.APP
@@ -59,6 +60,7 @@ def install_steps():
 		(_("Legal late-payment rates"), create_legal_rates),
 		(_("Default dunning policies"), create_default_policies),
 		(_("PDF engine"), find_pdf_engine),
+		(_("Legal payment mentions"), create_legal_mentions),
 	)
 
 

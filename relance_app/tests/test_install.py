@@ -87,7 +87,7 @@ class TestUninstall(FrappeTestCase):
 		self.assertIn("Relance Log", uninstall.app_doctypes())
 		self.assertEqual(uninstall.single_doctypes(), ["Relance Settings"])
 		self.assertIn("relance_app.run.daily.scheduled_run", uninstall.scheduler_methods())
-		self.assertEqual(uninstall.naming_series_patterns(), ["RL-____-"])
+		self.assertEqual(uninstall.naming_series_patterns(), ["RCH-____-", "RL-____-"])
 		from relance_app.setup.defaults import load_manifest
 
 		self.assertEqual(set(uninstall.shipped_templates()), {e["name"] for e in load_manifest()})
