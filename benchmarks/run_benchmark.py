@@ -708,7 +708,10 @@ class MemorySampler:
 			series = [(docs, *s[pid]) for _t, docs, s in self.samples if pid in s and s[pid][0]]
 			if not series:
 				continue
-			both = [(docs, (p + c) / mb) for docs, p, c, _pr, _cr in series]
+			# from the first document delivered (before it, the worker has not started its job yet)
+			both = [(docs, (p + c) / mb) for docs, p, c, _pr, _cr in series if docs] or [
+				(docs, (p + c) / mb) for docs, p, c, _pr, _cr in series
+			]
 			first = [v for docs, v in both if docs <= total / 3] or [both[0][1]]
 			last = [v for docs, v in both if docs >= 2 * total / 3] or [both[-1][1]]
 			# the PSS at each multiple of `every_documents` delivered (the first sample past it)

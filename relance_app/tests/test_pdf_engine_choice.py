@@ -15,7 +15,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from relance_app.install import find_pdf_engine
 from relance_app.patches import pdf_engine_automatic
-from relance_app.pdf import chromium, delivery, detect, doctor, engine
+from relance_app.pdf import chromium, delivery, detect, doctor, engine, memory
 from relance_app.tests.utils import SiteState
 
 CHROMIUM_HERE = chromium.find_executable(os.environ.get("RELANCE_CHROMIUM"))
@@ -232,3 +232,20 @@ class TestBrowserRecycling(EngineChoiceCase):
 		self.assertEqual(megabytes, int(meta.get_field("chromium_recycle_memory_mb").default))
 		self.assertGreater(documents, 0)
 		self.assertGreater(megabytes, 0)
+
+	def test_kept_under_its_bounds(self):
+		frappe.db.set_single_value(
+			SETTINGS, {"chromium_recycle_documents": 1000, "chromium_recycle_memory_mb": 100_000}
+		)
+		with patch.object(engine, "MEMORY_CHECK_EVERY", 1):
+			pids = self.render_pids(4)
+		self.assertEqual(len(set(pids)), 1, pids)
+
+	def test_memory_is_read_over_the_browser_process_tree(self):
+		self.render_pids(1)
+		tree = memory.process_tree(engine._browser.process.pid)
+		self.assertGreater(len(tree), 1, "Chromium runs a browser and renderer processes")
+		pss = engine._browser.pss_bytes()
+		self.assertGreater(pss, 10 * 1024 * 1024)
+		# shared pages counted once: less than the resident sizes summed over the processes
+		self.assertLess(pss, engine._browser.rss_bytes())
