@@ -156,7 +156,7 @@ try {
 	await page.locator(".widget.dashboard-widget-box .chart-container, .frappe-chart").first()
 		.waitFor({ timeout: 30000 });
 	await page.waitForTimeout(2500); // cards and charts fill in after their own calls
-	await check("workspace shows the six cards, both charts and the report shortcuts", async () => {
+	await check("workspace shows the seven cards, both charts and the report shortcuts", async () => {
 		// card titles are upper-cased by CSS, and innerText follows the CSS
 		const text = (await page.locator(".layout-main-section").innerText()).toLowerCase();
 		for (const label of [
@@ -173,7 +173,7 @@ try {
 		]) {
 			assert.ok(text.includes(label.toLowerCase()), `${label} missing`);
 		}
-		assert.equal(await page.locator(".number-widget-box").count(), 6);
+		assert.equal(await page.locator(".number-widget-box").count(), 7);
 	});
 	await shot("workspace-relance.png");
 
