@@ -2,7 +2,8 @@
 D441-5) as a Terms and Conditions template for its Sales Invoices, filled from its default Dunning
 Policy: the penalty rate basis, the fixed indemnity, the early-payment discount (Relance Settings,
 none unless set). Made on install, by a patch, for a new company, and on demand (the Dunning
-Policy's button). The text: relance_app.engine.mentions."""
+Policy's button). The text: relance_app.engine.mentions. On uninstall the templates nobody edited and
+no document prints go, with the company defaults naming them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from frappe.utils import cint
 
 from relance_app.constants import FRANCE, LEGAL_RATE
 from relance_app.data.payment_terms import early_payment_discount, french_companies
-from relance_app.engine.mentions import mention_agrees, mentions_html, rate_phrase, texts
+from relance_app.engine.mentions import TEXTS, mention_agrees, mentions_html, rate_phrase, texts
 from relance_app.exceptions import RelanceSettingsError
 
 DOCTYPE = "Terms and Conditions"
+COMPANY_DEFAULTS = ("default_selling_terms", "default_buying_terms")
 
 
 def default_policy(company: str) -> str | None:
@@ -129,3 +131,67 @@ def disagreement(policy) -> tuple[str, str] | None:
 	if mention_agrees(text, basis, rate, language):
 		return None
 	return name, rate_phrase(basis, rate, language)
+
+
+# --- uninstall ----------------------------------------------------------------------------------
+
+
+def app_terms() -> list[str]:
+	"""The payment mentions the app wrote that are on the site: one name per company and language."""
+	names = [terms_name(c, lang) for c in frappe.get_all("Company", pluck="name") for lang in TEXTS]
+	return frappe.get_all(DOCTYPE, filters={"name": ("in", names)}, pluck="name") if names else []
+
+
+def _link_fields() -> list[tuple[str, str]]:
+	"""(doctype, field) of every Link to Terms and Conditions in a table, the Company's defaults apart."""
+	fields = frappe.get_all(
+		"DocField", filters={"fieldtype": "Link", "options": DOCTYPE}, fields=["parent", "fieldname"]
+	) + frappe.get_all(
+		"Custom Field",
+		filters={"fieldtype": "Link", "options": DOCTYPE},
+		fields=["dt as parent", "fieldname"],
+	)
+	return sorted(
+		{
+			(f.parent, f.fieldname)
+			for f in fields
+			if f.parent != "Company"
+			and frappe.db.table_exists(f.parent)
+			and frappe.db.has_column(f.parent, f.fieldname)
+		}
+	)
+
+
+def in_use(name: str, link_fields: list[tuple[str, str]] | None = None) -> bool:
+	"""Some document (an invoice, an order, a quotation...) prints these terms."""
+	return any(frappe.db.exists(dt, {field: name}) for dt, field in link_fields or _link_fields())
+
+
+def edited(name: str) -> bool:
+	"""Saved after the app created it: by a user, or rewritten on their demand (the policy's button)."""
+	row = frappe.db.get_value(DOCTYPE, name, ["creation", "modified"], as_dict=True)
+	return bool(row) and row.modified != row.creation
+
+
+def removable_terms() -> tuple[list[str], list[str]]:
+	"""(removable, kept): the app's payment mentions nobody edited and no document prints, and the
+	others, which are the user's now."""
+	link_fields = _link_fields()
+	removable, kept = [], []
+	for name in app_terms():
+		(kept if edited(name) or in_use(name, link_fields) else removable).append(name)
+	return removable, kept
+
+
+def remove_unused_mentions(removed: dict) -> list[str]:
+	"""Uninstall: the removable payment mentions go, and the company defaults naming them are emptied
+	(as before the install). Returns the names kept."""
+	removable, kept = removable_terms()
+	for name in removable:
+		for field in COMPANY_DEFAULTS:
+			for company in frappe.get_all("Company", filters={field: name}, pluck="name"):
+				frappe.db.set_value("Company", company, field, None, update_modified=False)
+				removed[f"Company ({field})"] += 1
+		frappe.delete_doc(DOCTYPE, name, force=True, ignore_permissions=True, delete_permanently=True)
+		removed[DOCTYPE] += 1
+	return kept

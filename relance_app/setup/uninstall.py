@@ -9,6 +9,8 @@ files and data (custom fields, shipped Email Templates, scheduler events), and r
 - the custom fields of Customer and Sales Invoice, their property setters and their columns;
 - the Scheduled Job Types of the app's scheduler events (and their logs);
 - the shipped Email Templates, except those a user edited: they stay, and the uninstall names them;
+- the payment mentions (Terms and Conditions) the install wrote for French companies, and the company
+  defaults naming them, except those a user edited or a document prints: they stay, named too;
 - the single's values (Relance Settings), Patch Log rows, the Relance Log naming series;
 - what refers to the app's DocTypes from elsewhere: customisations (custom fields, property setters,
   custom permissions, connections, user settings), user-made reports, cards, charts, notifications,
@@ -34,6 +36,7 @@ from frappe.utils import cint
 from relance_app.common.frappe_compat import USER_SETTINGS_TABLE, forget_cached_user_settings
 from relance_app.setup.custom_fields import CUSTOM_FIELDS
 from relance_app.setup.defaults import TEMPLATE_DIR, load_manifest
+from relance_app.setup.legal_mentions import removable_terms, remove_unused_mentions
 
 APP = "relance_app"
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -260,6 +263,7 @@ def footprint() -> dict[str, int]:
 	counts["Scheduled Job Log"] = _scheduled_job_logs()
 	unedited, _edited = classify_templates()
 	counts["Email Template (shipped, unedited)"] = len(unedited)
+	counts["Terms and Conditions (payment mentions, unused)"] = len(removable_terms()[0])
 	count("Singles", "Singles", {"doctype": _names_in(single_doctypes())})
 	counts["Patch Log"] = len(_patch_logs())
 	counts["Series"] = sum(frappe.db.count("Series", {"name": ("like", p)}) for p in naming_series_patterns())
@@ -498,11 +502,13 @@ def remove_site_data(removed: dict) -> None:
 
 
 def remove_footprint() -> tuple[dict[str, int], list[str]]:
-	"""Remove what of the app Frappe's `remove_app` leaves; ({what: rows removed}, kept templates)."""
+	"""Remove what of the app Frappe's `remove_app` leaves; ({what: rows removed}, what is kept: the
+	Email Templates and payment mentions that are the user's now)."""
 	removed: dict[str, int] = defaultdict(int)
 	remove_custom_fields(removed)
 	remove_scheduled_jobs(removed)
 	kept = remove_email_templates(removed)
+	kept += remove_unused_mentions(removed)
 	remove_references(removed)
 	scrub_user_settings(removed)
 	remove_site_data(removed)
@@ -522,7 +528,7 @@ def after_uninstall():
 	if APP in frappe.get_installed_apps():
 		print(
 			_(
-				"Dry run: relance_app holds {0} on this site; the uninstall removes all of it but the Email Templates a user edited."
+				"Dry run: relance_app holds {0} on this site; the uninstall removes all of it but the Email Templates and Terms and Conditions a user edited or documents print."
 			).format(describe(leftovers()))
 		)
 		return
@@ -533,7 +539,7 @@ def after_uninstall():
 	if kept:
 		print(
 			_(
-				"These Email Templates were edited by a user and stay on the site (delete them yourself if they are no longer needed): {0}"
+				"These Email Templates and Terms and Conditions were edited by a user or are printed by documents, and stay on the site (delete them yourself if they are no longer needed): {0}"
 			).format(", ".join(kept))
 		)
 	print(

@@ -39,6 +39,8 @@ Received (Purchase Invoices; the issue date is the supplier's bill date)
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
@@ -54,7 +56,12 @@ from relance_app.exceptions import PaymentTermsBeyondCapError
 from relance_app.overrides.payment_terms import validate_template
 from relance_app.relance.report.invoices_beyond_legal_terms import invoices_beyond_legal_terms
 from relance_app.relance.report.payment_terms_d441_6 import payment_terms_d441_6
-from relance_app.setup.legal_mentions import terms_name, write_mentions
+from relance_app.setup.legal_mentions import (
+	removable_terms,
+	remove_unused_mentions,
+	terms_name,
+	write_mentions,
+)
 from relance_app.tests import d441_book
 from relance_app.tests.utils import company, default_policy
 
@@ -257,3 +264,35 @@ class TestLegalMentions(FrappeTestCase):
 		frappe.clear_document_cache("Company", company())
 		with self.assertRaises(frappe.ValidationError):
 			api.write_legal_mentions(policy.name)
+
+	def test_the_uninstall_takes_the_mentions_nobody_edited_or_prints(self):
+		"""The app's English mentions of the company (made here, rolled back): removable as the install
+		left them, with the company default naming them; the user's once edited or printed."""
+		name = terms_name(company(), "en")
+		frappe.delete_doc(
+			"Terms and Conditions", name, force=True, ignore_missing=True, delete_permanently=True
+		)
+		frappe.get_doc(
+			{"doctype": "Terms and Conditions", "title": name, "terms": "<p>x</p>", "selling": 1}
+		).insert()
+		frappe.db.set_value("Company", company(), "default_selling_terms", name)
+		self.assertIn(name, removable_terms()[0])
+
+		invoice = frappe.get_all("Sales Invoice", filters={"docstatus": 1}, pluck="name", limit=1)[0]
+		printed_before = frappe.db.get_value("Sales Invoice", invoice, "tc_name")
+		frappe.db.set_value("Sales Invoice", invoice, "tc_name", name, update_modified=False)
+		self.assertIn(name, removable_terms()[1], "an invoice prints them: kept")
+		frappe.db.set_value("Sales Invoice", invoice, "tc_name", printed_before, update_modified=False)
+
+		doc = frappe.get_doc("Terms and Conditions", name)
+		creation, doc.terms = doc.creation, "<p>x</p><p>IBAN FR76 ...</p>"
+		doc.save()
+		self.assertIn(name, removable_terms()[1], "edited by a user: kept")
+		frappe.db.set_value("Terms and Conditions", name, "modified", creation, update_modified=False)
+
+		removed = defaultdict(int)
+		kept = remove_unused_mentions(removed)
+		self.assertNotIn(name, kept)
+		self.assertFalse(frappe.db.exists("Terms and Conditions", name))
+		self.assertFalse(frappe.db.get_value("Company", company(), "default_selling_terms"))
+		self.assertGreaterEqual(removed["Terms and Conditions"], 1)
