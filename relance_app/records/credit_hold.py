@@ -212,15 +212,11 @@ def comment_text(event: str, found: Found, reason: str, reference, valid_until) 
 	if event == HOLD_LIFTED:
 		return _("Orders no longer held with {0}: {1}").format(company, reason)
 	if event == HOLD_BYPASSED:
-		return _("{0} submitted {1} {2} despite the credit hold with {3}. Reason: {4}").format(
-			escape_html(frappe.session.user),
-			_(reference.doctype),
-			escape_html(reference.name),
-			company,
-			reason,
+		return _("submitted {0} {1} despite the credit hold with {2}. Reason: {3}").format(
+			_(reference.doctype), escape_html(reference.name), company, reason
 		)
-	return _("{0} released the credit hold with {1} until {2}. Reason: {3}").format(
-		escape_html(frappe.session.user), company, formatdate(valid_until), reason
+	return _("released the credit hold with {0} until {1}. Reason: {2}").format(
+		company, formatdate(valid_until), reason
 	)
 
 

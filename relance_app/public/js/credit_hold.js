@@ -43,13 +43,16 @@ if (!relance_app.credit_hold.loaded) {
 						: "";
 				const colour = hold.held ? (hold.action === "Refuse on submit" ? "red" : "orange") : "blue";
 				frm.set_intro(
-					`<span class="relance-credit-hold">${frappe.utils.escape_html(hold.headline)}</span> ${what}`,
+					`<span class="relance-credit-hold">${frappe.utils.escape_html(hold.headline)}</span>${
+						what ? " – " + what : ""
+					}`,
 					colour
 				);
 			});
 	};
 
 	relance_app.credit_hold.bypass = function (args) {
+		frappe.hide_msgprint(); // the refusal gives way to the dialog
 		const d = new frappe.ui.Dialog({
 			title: __("Submit Despite the Credit Hold"),
 			fields: [
