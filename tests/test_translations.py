@@ -59,3 +59,10 @@ def test_translations_keep_their_placeholders():
 	for source, target in translations().items():
 		assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(target)), source
 		assert target.strip(), source
+
+
+def test_the_translation_file_has_one_line_ending():
+	"""Merged branches wrote CRLF and LF lines into one file; Frappe reads both, a diff does not."""
+	raw = (APP / "translations" / "fr.csv").read_bytes()
+	crlf = raw.count(b"\r\n")
+	assert b"\r" not in raw, f"{crlf} lines end with CRLF: fr.csv ends its lines with LF"
