@@ -45,6 +45,7 @@ from relance_app.data.credit_hold import (
 from relance_app.exceptions import CreditHoldBypassError
 
 SHOWN_INVOICES = 10
+SHOWN_USERS = 5  # names in the refusal message; the others counted
 
 
 def _d(value) -> str:
@@ -106,9 +107,10 @@ def invoices_table(found: Found) -> str:
 def who_may_release() -> str:
 	role, users = controller_role(), controllers()
 	if users:
-		return _("Who may submit anyway or release the hold: the role {0} ({1}).").format(
-			_(role), ", ".join(escape_html(u) for u in users)
-		)
+		names = ", ".join(escape_html(u) for u in sorted(users)[:SHOWN_USERS])
+		if len(users) > SHOWN_USERS:
+			names = _("{0} and {1} others").format(names, len(users) - SHOWN_USERS)
+		return _("Who may submit anyway or release the hold: the role {0} ({1}).").format(_(role), names)
 	return _("Who may submit anyway or release the hold: the role {0}.").format(_(role))
 
 

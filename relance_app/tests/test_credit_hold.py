@@ -127,6 +127,18 @@ class TestCreditHold(FrappeTestCase):
 		self.assertIn("Accounts Manager", text)
 		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 0)
 
+	def test_the_refusal_names_a_few_of_those_who_may_release_and_counts_the_others(self):
+		from unittest.mock import patch
+
+		from relance_app.records import credit_hold
+
+		people = [f"Comptable {i}" for i in range(credit_hold.SHOWN_USERS + 3)]
+		with patch.object(credit_hold, "controllers", return_value=people):
+			text = credit_hold.who_may_release()
+		self.assertIn(", ".join(people[: credit_hold.SHOWN_USERS]), text)
+		self.assertNotIn(people[credit_hold.SHOWN_USERS], text)
+		self.assertIn("3", text)
+
 	def test_a_delivery_note_is_refused(self):
 		customer, invoice = self.held_customer()
 		note = sales_doc("Delivery Note", customer)
