@@ -8,67 +8,25 @@
 //   cd BENCH/sites && ../env/bin/python CHECKOUT/e2e/realtime_fixture.py --site SITE   -> {"customer", "invoices"}
 //   node e2e/browser_test.mjs --url http://SITE:8000 --fixture '<json above>'
 //        [--realtime-fixture '<json above>'] [--out DIR]
-import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { arg, jsonArg, openDesk } from "./desk.mjs";
 
-const arg = (name, fallback) => {
-	const i = process.argv.indexOf(`--${name}`);
-	return i > 0 ? process.argv[i + 1] : fallback;
-};
 const url = arg("url", "http://relance.test:8000");
-// `bench execute` prints a returned JSON string JSON-encoded once more: accept both
-let fixture = JSON.parse(arg("fixture", "{}"));
-if (typeof fixture === "string") fixture = JSON.parse(fixture);
-const realtime = JSON.parse(arg("realtime-fixture", "null"));
-const out = arg("out", "e2e/screenshots");
-const user = arg("user", "Administrator");
-const password = arg("password", "admin");
-fs.mkdirSync(out, { recursive: true });
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-	args: [
-		"--headless",
-		"--no-sandbox",
-		"--disable-gpu",
-		"--disable-quic",
-		"--no-first-run",
-		"--disable-background-networking",
-		"--disable-component-update",
-		"--disable-sync",
-	],
-});
-const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+const fixture = jsonArg("fixture", "{}");
+const realtime = jsonArg("realtime-fixture", "null");
+const desk = await openDesk();
+const { browser, page, out, shot, check } = desk;
 // every message of the desk's console: Frappe logs "Error connecting to socket.io: ..." when the
 // realtime server is down or refuses the connection
 const consoleLines = [];
 page.on("console", (msg) => consoleLines.push(msg.text()));
-const shot = async (name) => {
-	const file = path.join(out, name);
-	await page.screenshot({ path: file, fullPage: false });
-	console.log(`screenshot: ${file}`);
-};
-let failures = 0;
-const check = async (label, fn) => {
-	try {
-		await fn();
-		console.log(`ok - ${label}`);
-	} catch (e) {
-		failures++;
-		console.log(`not ok - ${label}: ${e.message}`);
-	}
-};
 
 try {
-	await page.goto(`${url}/login`);
-	await page.fill("#login_email", user);
-	await page.fill("#login_password", password);
-	await page.click(".btn-login");
-	await page.waitForURL(/\/app/);
+	await desk.login(url);
 
 	// Realtime: the desk's socket.io connection (socketio_port of the bench)
 	await check("the desk connects to socket.io", async () => {
@@ -297,11 +255,7 @@ try {
 			dialogs++; // an alert() would be a script the page let through
 			await d.dismiss();
 		});
-		const debtor_shot = async (name, fullPage = false) => {
-			const file = path.join(out, name);
-			await debtor.screenshot({ path: file, fullPage });
-			console.log(`screenshot: ${file}`);
-		};
+		const debtor_shot = (name, fullPage = false) => shot(name, { target: debtor, fullPage });
 		const card = (inv) => debtor.locator(`article[data-invoice="${inv}"]`);
 		const answer = async (inv, action, fill, shot_name) => {
 			await card(inv).locator(`[data-rl-action="${action}"]`).click();
@@ -379,8 +333,8 @@ try {
 		await debtor_shot("debtor-page-link-refused.png");
 		await guest.close();
 	}
-} finally {
-	await browser.close();
+} catch (e) {
+	desk.failures++;
+	console.log(`not ok - the browser test stopped: ${e.message}`);
 }
-console.log(failures ? `${failures} failed` : "all browser checks passed");
-process.exit(failures ? 1 : 0);
+await desk.finish("all browser checks passed");

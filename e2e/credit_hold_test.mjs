@@ -6,42 +6,13 @@
 //
 //   bench --site SITE execute relance_app.tests.e2e_credit_hold.create   -> {"customer", "invoices", "sales_order"}
 //   node e2e/credit_hold_test.mjs --url http://SITE:PORT --fixture '<json above>' [--out DIR]
-import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
+import { arg, jsonArg, openDesk } from "./desk.mjs";
 
-const arg = (name, fallback) => {
-	const i = process.argv.indexOf(`--${name}`);
-	return i > 0 ? process.argv[i + 1] : fallback;
-};
 const url = arg("url", "http://relance.test:8000");
-let fixture = JSON.parse(arg("fixture", "{}"));
-if (typeof fixture === "string") fixture = JSON.parse(fixture);
-const out = arg("out", "e2e/screenshots");
-fs.mkdirSync(out, { recursive: true });
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-	args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
-const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-const shot = async (name) => {
-	const file = path.join(out, name);
-	await page.screenshot({ path: file, fullPage: false });
-	console.log(`screenshot: ${file}`);
-};
-let failures = 0;
-const check = async (label, fn) => {
-	try {
-		await fn();
-		console.log(`ok - ${label}`);
-	} catch (e) {
-		failures++;
-		console.log(`not ok - ${label}: ${e.stack}`);
-		await shot(`credit-hold-failure-${failures}.png`);
-	}
-};
+const fixture = jsonArg("fixture", "{}");
+const desk = await openDesk({ failureShots: "credit-hold" });
+const { page, shot, check } = desk;
 const formReady = (doctype, name) =>
 	page.waitForFunction(
 		([dt, dn]) => window.cur_frm && cur_frm.doctype === dt && (!dn || cur_frm.docname === dn) && !cur_frm.is_dirty(),
@@ -50,11 +21,7 @@ const formReady = (doctype, name) =>
 	);
 
 try {
-	await page.goto(`${url}/login`);
-	await page.fill("#login_email", arg("user", "Administrator"));
-	await page.fill("#login_password", arg("password", "admin"));
-	await page.click(".btn-login");
-	await page.waitForURL(/\/app/);
+	await desk.login(url);
 
 	await check("the held customer's form says why its orders are held", async () => {
 		await page.goto(`${url}/app/customer/${encodeURIComponent(fixture.customer)}`);
@@ -119,8 +86,8 @@ try {
 		await page.locator(".dt-cell__content", { hasText: /Orders held|Commandes bloquées/ }).first().waitFor();
 		await shot("credit-hold-register.png");
 	});
-} finally {
-	await browser.close();
+} catch (e) {
+	desk.failures++;
+	console.log(`not ok - the credit hold test stopped: ${e.message}`);
 }
-console.log(failures ? `${failures} failed` : "all ok");
-process.exit(failures ? 1 : 0);
+await desk.finish("all ok");
