@@ -10,11 +10,10 @@ order and the queries the hooks issued. A figure, not a test; everything is roll
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import sys
 import time
+
+from cli import parser, site
 
 CONFIGS = (
 	"hooks off, nothing overdue",
@@ -146,22 +145,12 @@ def run(orders: int = 1000, rounds: int = 5):
 
 
 def main():
-	parser = argparse.ArgumentParser(
-		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-	)
-	parser.add_argument("--site", required=True)
-	parser.add_argument("--orders", type=int, default=1000)
-	parser.add_argument("--rounds", type=int, default=5)
-	args = parser.parse_args()
-	sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-	import frappe
-
-	frappe.init(site=args.site)
-	frappe.connect()
-	try:
+	cli = parser(__doc__)
+	cli.add_argument("--orders", type=int, default=1000)
+	cli.add_argument("--rounds", type=int, default=5)
+	args = cli.parse_args()
+	with site(args.site):
 		run(orders=args.orders, rounds=args.rounds)
-	finally:
-		frappe.destroy()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ decisions per second, the Customer panel's server time for a customer with 500 i
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import re
@@ -32,6 +31,8 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
+
+import cli
 
 PREFIX = "BENCH"
 BENCH_ACCOUNT = "Relance Bench SMTP"
@@ -1139,10 +1140,7 @@ def save_images(directory: str, name: str, pdfs: dict, wanted: list[str], texts:
 
 
 def main():
-	parser = argparse.ArgumentParser(
-		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-	)
-	parser.add_argument("--site", required=True)
+	parser = cli.parser(__doc__)
 	parser.add_argument("--customers", type=int, default=2000)
 	parser.add_argument("--invoices", type=int, default=20000)
 	parser.add_argument("--due", type=int, default=3000, help="invoices due for a stage on the measured day")
@@ -1192,7 +1190,7 @@ def main():
 	if args.profile_queue:
 		args.queue_workers, args.no_e2e = "", True
 
-	sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+	cli.importable()
 	import signal
 
 	signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: workers, servers and data cleaned up
