@@ -25,12 +25,26 @@ def never_held(doc) -> bool:
 	return doc.doctype == "Sales Invoice" and doc.get("is_pos") and flt(doc.get("outstanding_amount")) <= 0
 
 
-def before_submit(doc, method=None):
+def hold_for(doc):
+	"""The hold of the document's customer with its company; None for a document nothing holds."""
 	customer = customer_of(doc)
 	if not customer or not doc.get("company") or never_held(doc):
-		return
-	found = hold_of(customer, doc.company)
-	action = found.hold.action(doc.doctype)
+		return None
+	return hold_of(customer, doc.company)
+
+
+def warn(found, doctype: str) -> None:
+	frappe.msgprint(
+		records.message(found, doctype),
+		title=records.warn_or_refuse_title(HOLD_WARN),
+		indicator="orange",
+		wide=True,
+	)
+
+
+def before_submit(doc, method=None):
+	found = hold_for(doc)
+	action = found.hold.action(doc.doctype) if found else None
 	if action == HOLD_REFUSE and not records.bypassed(doc.doctype, doc.name):
 		frappe.throw(
 			records.message(found, doc.doctype),
@@ -40,29 +54,14 @@ def before_submit(doc, method=None):
 			primary_action=records.refusal_action(doc.doctype, doc.name),
 		)
 	elif action == HOLD_WARN:
-		frappe.msgprint(
-			records.message(found, doc.doctype),
-			title=records.warn_or_refuse_title(action),
-			indicator="orange",
-			wide=True,
-		)
+		warn(found, doc.doctype)
 
 
 def validate(doc, method=None):
 	"""A draft saved: the warning, when the policy warns for this doctype (the submit checks again)."""
-	if doc.docstatus != 0:
-		return
-	customer = customer_of(doc)
-	if not customer or not doc.get("company") or never_held(doc):
-		return
-	found = hold_of(customer, doc.company)
-	if found.hold.action(doc.doctype) == HOLD_WARN:
-		frappe.msgprint(
-			records.message(found, doc.doctype),
-			title=records.warn_or_refuse_title(HOLD_WARN),
-			indicator="orange",
-			wide=True,
-		)
+	found = hold_for(doc) if doc.docstatus == 0 else None
+	if found and found.hold.action(doc.doctype) == HOLD_WARN:
+		warn(found, doc.doctype)
 
 
 def payment_changed(doc, method=None):
