@@ -66,6 +66,16 @@ relance_app.render_logs = function (logs, options = {}) {
 	return `<div class="relance-timeline">${rows}</div>`;
 };
 
+// The Company filter of the app's reports, on the user's default company
+relance_app.company_filter = (reqd = 0) => ({
+	fieldname: "company",
+	label: __("Company"),
+	fieldtype: "Link",
+	options: "Company",
+	reqd,
+	default: frappe.defaults.get_user_default("Company"),
+});
+
 // Credit hold: the refusal's "Submit Anyway" button (relance_app.records.credit_hold.refusal_action) works
 // wherever the refusal shows; the dialog itself is in credit_hold.js, loaded on demand
 frappe.provide("relance_app.credit_hold");

@@ -1,14 +1,7 @@
 // Invoices Beyond Legal Terms: issued and received invoices whose due date is past the legal cap.
 frappe.query_reports["Invoices Beyond Legal Terms"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("Company"),
-			fieldtype: "Link",
-			options: "Company",
-			reqd: 1,
-			default: frappe.defaults.get_user_default("Company"),
-		},
+		relance_app.company_filter(1),
 		{
 			fieldname: "from_date",
 			label: __("From Date"),

@@ -3,14 +3,7 @@
 
 frappe.query_reports["Payment Terms D441-6"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("Company"),
-			fieldtype: "Link",
-			options: "Company",
-			reqd: 1,
-			default: frappe.defaults.get_user_default("Company"),
-		},
+		relance_app.company_filter(1),
 		{
 			fieldname: "closing_date",
 			label: __("Closing Date"),

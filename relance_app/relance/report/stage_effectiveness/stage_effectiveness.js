@@ -2,13 +2,7 @@
 
 frappe.query_reports["Stage Effectiveness"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("Company"),
-			fieldtype: "Link",
-			options: "Company",
-			default: frappe.defaults.get_user_default("Company"),
-		},
+		relance_app.company_filter(),
 		{
 			fieldname: "from_date",
 			label: __("From Date"),

@@ -10,7 +10,7 @@ from frappe.utils import add_days, flt, getdate, today
 from relance_app.relance.report.stage_effectiveness import stage_effectiveness
 from relance_app.setup.defaults import default_policy_name
 from relance_app.tests.test_setup import make_user, second_company
-from relance_app.tests.utils import company, make_customer, make_invoice, pay, unique
+from relance_app.tests.utils import company, ensure_fiscal_year, make_customer, make_invoice, pay, unique
 
 TODAY = getdate(today())
 # the period's first day, and the due date of the chased invoices; far enough back for every 30-day
@@ -26,15 +26,7 @@ def day(n: int):
 
 def ensure_fiscal_years():
 	for year in sorted({getdate(day(-90)).year, TODAY.year}):
-		if not frappe.db.exists("Fiscal Year", {"year_start_date": f"{year}-01-01"}):
-			frappe.get_doc(
-				{
-					"doctype": "Fiscal Year",
-					"year": str(year),
-					"year_start_date": f"{year}-01-01",
-					"year_end_date": f"{year}-12-31",
-				}
-			).insert(ignore_permissions=True)
+		ensure_fiscal_year(year)
 
 
 def new_policy(of_company: str, tolerance=0):
