@@ -11,22 +11,18 @@ from datetime import date
 import frappe
 from frappe.utils import flt, getdate
 
-from relance_app.tests.utils import CREATED_INVOICES, company, make_customer, make_item, unique
+from relance_app.tests.utils import (
+	CREATED_INVOICES,
+	company,
+	ensure_fiscal_year,
+	make_customer,
+	make_item,
+	pay,
+	unique,
+)
 
 VAT_ACCOUNT = "TVA collectée D441"
 VAT_RATE = 20
-
-
-def ensure_fiscal_year(year: int) -> None:
-	if not frappe.db.exists("Fiscal Year", {"year_start_date": f"{year}-01-01"}):
-		frappe.get_doc(
-			{
-				"doctype": "Fiscal Year",
-				"year": str(year),
-				"year_start_date": f"{year}-01-01",
-				"year_end_date": f"{year}-12-31",
-			}
-		).insert(ignore_permissions=True)
 
 
 def vat_account() -> str:
@@ -160,25 +156,6 @@ def purchase(supplier, bill_date, posting, due, rate, on_hold=False, submit=True
 	return pi
 
 
-def pay(doctype: str, invoice: str, amount, posting, received=None):
-	"""`amount` in the party account's currency; `received` in the company's when they differ."""
-	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
-
-	pe = get_payment_entry(doctype, invoice)
-	pe.posting_date = getdate(posting)
-	pe.paid_amount = pe.received_amount = flt(amount)
-	if received is not None:
-		pe.received_amount = flt(received)
-		pe.source_exchange_rate = flt(received) / flt(amount)
-		pe.base_paid_amount = pe.base_received_amount = flt(received)
-	pe.references[0].allocated_amount = flt(amount)
-	pe.reference_no = f"REF-{invoice}"
-	pe.reference_date = pe.posting_date
-	pe.insert(ignore_permissions=True)
-	pe.submit()
-	return pe
-
-
 def credit_note(invoice: str, qty: int, posting):
 	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
 
@@ -219,31 +196,31 @@ def build(year: int) -> dict:
 
 	# issued
 	keep("S1", sales(client, d(3, 1), d(3, 31), rate=1000))
-	keep("S1_paid", pay("Sales Invoice", book["S1"], 1200, d(5, 15)))
+	keep("S1_paid", pay(book["S1"], 1200, d(5, 15)))
 	keep("S2", sales(client, d(9, 1), d(10, 1), rate=2000))
-	keep("S2_part", pay("Sales Invoice", book["S2"], 600, d(11, 1)))
+	keep("S2_part", pay(book["S2"], 600, d(11, 1)))
 	keep("S3", sales(client, d(11, 15), d(12, 15), rate=500))
-	keep("S3_paid_after_closing", pay("Sales Invoice", book["S3"], 600, d(1, 10, year + 1)))
+	keep("S3_paid_after_closing", pay(book["S3"], 600, d(1, 10, year + 1)))
 	keep("S4", sales(client, d(10, 1), d(11, 10), qty=3, rate=1000))
 	keep("S4_credit_note", credit_note(book["S4"], 1, d(11, 20)))
 	keep("S5", sales(client, d(8, 1), d(8, 31), rate=800))
 	frappe.db.set_value("Sales Invoice", book["S5"], {"relance_hold": 1, "relance_hold_reason": "Dispute"})
 	keep("S6", sales(client_usd, d(10, 15), d(11, 14), rate=1000, currency="USD", conversion=0.9))
-	keep("S6_part", pay("Sales Invoice", book["S6"], 600, d(12, 1), received=540))
+	keep("S6_part", pay(book["S6"], 600, d(12, 1), received=540))
 	keep("S7", sales(client, d(6, 1), d(7, 1), rate=1500))
-	keep("S7_paid", pay("Sales Invoice", book["S7"], 1800, d(6, 25)))
+	keep("S7_paid", pay(book["S7"], 1800, d(6, 25)))
 	keep("S8", sales(client, d(12, 10), d(1, 9, year + 1), rate=400))
 	keep("S9", sales(client, d(2, 1), d(5, 1), rate=100))  # 89 days: past the 60-day cap
-	keep("S9_paid", pay("Sales Invoice", book["S9"], 120, d(4, 20)))
+	keep("S9_paid", pay(book["S9"], 120, d(4, 20)))
 	# received
 	keep("P1", purchase(supplier, d(4, 1), d(4, 5), d(5, 1), 1000))
-	keep("P1_paid", pay("Purchase Invoice", book["P1"], 1200, d(6, 10)))
+	keep("P1_paid", pay(book["P1"], 1200, d(6, 10), doctype="Purchase Invoice"))
 	keep("P2", purchase(supplier, d(10, 1), d(10, 1), d(10, 31), 2500))
-	keep("P2_part", pay("Purchase Invoice", book["P2"], 1000, d(11, 15)))
+	keep("P2_part", pay(book["P2"], 1000, d(11, 15), doctype="Purchase Invoice"))
 	keep("P3", purchase(supplier, d(11, 1), d(11, 1), d(12, 1), 700, on_hold=True))
 	keep("P4", purchase(supplier, d(12, 5), d(12, 5), d(12, 20), 300))
 	keep("P5", purchase(supplier, d(6, 1), d(6, 1), d(9, 15), 50))  # 106 days: past the cap
-	keep("P5_paid", pay("Purchase Invoice", book["P5"], 60, d(7, 1)))
+	keep("P5_paid", pay(book["P5"], 60, d(7, 1), doctype="Purchase Invoice"))
 	return book
 
 

@@ -341,20 +341,38 @@ def make_invoice(
 	return si
 
 
-def pay(invoice: str, amount=None, posting_date=None):
+def pay(invoice: str, amount=None, posting_date=None, doctype: str = "Sales Invoice", received=None):
+	"""A Payment Entry of the invoice, submitted: `amount` in the party account's currency (all that is
+	owed when None), `received` in the company's when they differ."""
 	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 
-	pe = get_payment_entry("Sales Invoice", invoice)
+	pe = get_payment_entry(doctype, invoice)
 	if posting_date:
 		pe.posting_date = getdate(posting_date)
 	if amount is not None:
 		pe.paid_amount = pe.received_amount = flt(amount)
 		pe.references[0].allocated_amount = flt(amount)
+	if received is not None:
+		pe.received_amount = flt(received)
+		pe.source_exchange_rate = flt(received) / flt(amount)
+		pe.base_paid_amount = pe.base_received_amount = flt(received)
 	pe.reference_no = f"REF-{invoice}"
 	pe.reference_date = pe.posting_date
 	pe.insert(ignore_permissions=True)
 	pe.submit()
 	return pe
+
+
+def ensure_fiscal_year(year: int) -> None:
+	if not frappe.db.exists("Fiscal Year", {"year_start_date": f"{year}-01-01"}):
+		frappe.get_doc(
+			{
+				"doctype": "Fiscal Year",
+				"year": str(year),
+				"year_start_date": f"{year}-01-01",
+				"year_end_date": f"{year}-12-31",
+			}
+		).insert(ignore_permissions=True)
 
 
 def logs_of(invoice: str) -> list[dict]:
