@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import amounts, dates_from
 
 from relance_app.constants import (
 	BUCKET_0,
@@ -42,8 +43,7 @@ from relance_app.engine.payment_terms import (
 )
 
 START = date(2019, 1, 1)
-dates = st.integers(0, 12 * 366).map(lambda n: START + timedelta(days=n))
-amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2)
+dates = dates_from(START)
 methods = st.sampled_from((CAP_60_DAYS, CAP_45_EOM_A, CAP_45_EOM_B))
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from factories import policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import amounts, dates_from
 
 from relance_app.engine.models import LEGAL_RATE, Payment, SemesterRate
 from relance_app.engine.penalties import (
@@ -18,8 +19,7 @@ from relance_app.engine.penalties import (
 )
 
 START = date(2015, 1, 1)
-dates = st.integers(0, 12 * 366).map(lambda n: START + timedelta(days=n))
-amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2)
+dates = dates_from(START)
 ecb = st.decimals(min_value=Decimal("0"), max_value=Decimal("6"), places=2)
 
 
