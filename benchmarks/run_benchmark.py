@@ -1176,6 +1176,11 @@ def main():
 	)
 	parser.add_argument("--no-notifications", action="store_true", help="with --sizes: no Notifications run")
 	parser.add_argument(
+		"--larger-workers",
+		help="with --sizes: the RQ worker counts of the sizes after the first (default: --e2e-workers), "
+		"e.g. 2 to run 10,000 with 2 workers only",
+	)
+	parser.add_argument(
 		"--memory-every", type=int, default=1000, help="memory reported every this many documents delivered"
 	)
 	parser.add_argument(
