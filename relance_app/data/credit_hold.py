@@ -26,7 +26,7 @@ from relance_app.constants import (
 	DELIVERED_STATUSES,
 	HOLD_RELEASED,
 )
-from relance_app.data.invoices import PolicyResolver, load_policies, open_and_overdue
+from relance_app.data.invoices import PolicyResolver, load_policies, open_and_overdue, resolvable_policies
 from relance_app.engine.credit_hold import (
 	NOT_HELD,
 	CreditHold,
@@ -75,14 +75,15 @@ def rule_from(values, stages: tuple[str, ...]) -> CreditHoldRule:
 	)
 
 
-def load_rules() -> tuple[PolicyResolver | None, dict[str, CreditHoldRule]]:
-	"""The policy resolver and the credit-hold rule of each enabled policy that has one."""
+def load_rules(own=None) -> tuple[PolicyResolver | None, dict[str, CreditHoldRule]]:
+	"""The policy resolver and the credit-hold rule of each enabled policy that has one; with `own`
+	(the customers' own policies), only the policies that may be resolved for those customers."""
 	rows = frappe.get_all(
 		"Dunning Policy", filters={"enabled": 1, "credit_hold_enabled": 1}, fields=["name", *RULE_FIELDS]
 	)
 	if not rows:
 		return None, {}
-	policies = load_policies()
+	policies = load_policies(resolvable_policies(own) if own is not None else None)
 	rules = {}
 	for row in rows:
 		info = policies.get(row.name)
@@ -188,7 +189,7 @@ def decide_rows(rows: list, as_of: date, pairs=None) -> dict[tuple[str, str], Fo
 	out = {pair: Found(pair[0], pair[1], NOT_HELD) for pair in pairs or ()}
 	if not rows:
 		return out
-	resolver, rules = load_rules()
+	resolver, rules = load_rules(own={r.dunning_policy for r in rows})
 	if not rules:
 		return out | {(r.customer, r.company): Found(r.customer, r.company, NOT_HELD) for r in rows}
 	grouped = defaultdict(list)

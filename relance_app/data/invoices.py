@@ -16,6 +16,7 @@ from typing import NamedTuple
 import frappe
 from frappe.desk.reportview import build_match_conditions
 from frappe.query_builder import Criterion
+from frappe.query_builder.functions import Coalesce
 from frappe.utils import cint, getdate
 
 from relance_app.common import args
@@ -52,10 +53,36 @@ class Candidate:
 	logs: dict = field(default_factory=dict)  # stage name -> Relance Log row (name, status, attempts)
 
 
-def load_policies() -> dict[str, PolicyInfo]:
+def resolvable_policies(own) -> list[str]:
+	"""The enabled policies a PolicyResolver may answer for customers whose own policies are `own`: those,
+	the ones targeting a customer group, the companies' defaults (flag or Relance Settings). A site
+	with a policy per customer loads a handful instead of all of them."""
+	dp = frappe.qb.DocType("Dunning Policy")
+	names = (
+		frappe.qb.from_(dp)
+		.select(dp.name)
+		.where(
+			(dp.enabled == 1)
+			& (
+				dp.name.isin(sorted(o for o in own if o) or [""])
+				| (dp.is_default == 1)
+				| (Coalesce(dp.target_customer_group, "") != "")
+			)
+		)
+		.run(pluck=True)
+	)
+	settings = frappe.get_cached_doc("Relance Settings")
+	return sorted(set(names) | {row.dunning_policy for row in settings.get("default_policies") or []})
+
+
+def load_policies(names=None) -> dict[str, PolicyInfo]:
+	"""The enabled policies (of `names` when given) with their stages, as the engine reads them."""
+	filters = {"enabled": 1}
+	if names is not None:
+		filters["name"] = ("in", sorted(names) or [""])
 	rows = frappe.get_all(
 		"Dunning Policy",
-		filters={"enabled": 1},
+		filters=filters,
 		fields=[
 			"name",
 			"company",

@@ -112,6 +112,35 @@ class TestCreditHold(FrappeTestCase):
 			reach(invoice, stage, days_ago=40 - 10 * k)
 		return customer, invoice
 
+	def test_a_customer_group_policy_holds_and_only_the_policies_that_may_apply_are_read(self):
+		"""The decision reads the customers' own policies, the group-targeted ones and the defaults:
+		not every customer's own policy of the site."""
+		from relance_app.data.invoices import resolvable_policies
+
+		group = frappe.get_doc(
+			{
+				"doctype": "Customer Group",
+				"customer_group_name": unique("Groupe Hold"),
+				"parent_customer_group": frappe.db.get_value("Customer Group", {"is_group": 1, "lft": 1}),
+			}
+		).insert(ignore_permissions=True)
+		customer = make_customer(unique("Client Groupe"))
+		policy = policy_copy(
+			customer, credit_hold_enabled=1, credit_hold_from_stage=FORMAL, target_customer_group=group.name
+		)
+		frappe.db.set_value("Customer", customer, {"dunning_policy": None, "customer_group": group.name})
+		other = policy_copy(make_customer(unique("Client Autre")))
+		names = resolvable_policies({None})
+		self.assertIn(policy.name, names)
+		self.assertNotIn(other.name, names)
+		self.assertIn(other.name, resolvable_policies({other.name}))
+
+		invoice = make_invoice(customer, add_days(TODAY, -50)).name
+		reach(invoice, FORMAL)
+		found = hold_of(customer, company())
+		self.assertTrue(found.hold.held)
+		self.assertEqual(found.policy, policy.name)
+
 	# --- refusals -----------------------------------------------------------------------------------------
 
 	def test_a_sales_order_is_refused_with_the_invoices_amounts_stages_and_who_may_release(self):
