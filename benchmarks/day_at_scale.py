@@ -104,6 +104,12 @@ def run(args, stages, as_of, sink) -> None:
 	engine_name = rb.fresh_install_settings()
 	frappe.db.commit()
 	pdf = pdf_sample(units, as_of, args.pdf_sample, args.images) if args.pdf_sample else {}
+	if pdf:  # printed now too: a run stopped before the table still has it
+		engines = ", ".join(f"{k} {pdf[k]:.0f} ms" for k in ("Chromium", "wkhtmltopdf", "html") if k in pdf)
+		print(
+			f"PDF per attachment (HTML + PDF) on {pdf.get('sampled', 0)} sampled attachments: {engines}",
+			flush=True,
+		)
 	frappe.flags.mute_emails = False
 	results = []  # (size, label, workers, result)
 	reference = args.notifications_at or sizes[0]
