@@ -79,6 +79,8 @@ doc_events = {
 # ---------------
 
 scheduler_events = {
+	# relance emails whose delivery job was lost get one (every scheduler tick, a few minutes)
+	"all": ["relance_app.pdf.delivery.deliver_stranded"],
 	# runs once a day from the run hour of Relance Settings, on business days
 	"hourly": [
 		"relance_app.run.daily.scheduled_run",

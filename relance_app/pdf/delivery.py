@@ -7,8 +7,10 @@ its share.
 
 The relance's own transaction stays as it was (log, Communication, Email Queue row, one commit). The
 row is queued with `send_after` a little ahead (HOLD_MINUTES), so Frappe's scheduled flush leaves it to
-the delivery job queued right after the commit; if no job delivers it in that time (no worker on the
-queue, a job lost), Frappe's flush sends it as before, with wkhtmltopdf. Each row is claimed under a
+the delivery job queued right after the commit. A relance email still held STRANDED_MINUTES later
+with no delivery job waiting (a job lost with its worker) is given one by the scheduler
+(`deliver_stranded`); if no job delivers it within the hold (no worker on the queue), Frappe's flush
+sends it as before, with wkhtmltopdf. Each row is claimed under a
 row lock before it is sent, and Frappe's own send marks it Sending first: a row is sent once. A failed
 send is left to Frappe's retries (retry count, then Error), which the next run syncs into the log.
 """
@@ -35,6 +37,7 @@ QUEUE = "short"  # where Frappe sends emails now (email_queue.send_mail); every 
 HOLD_MINUTES = 30
 JOB_SIZE = 50  # emails per delivery job, and per look for more
 TAKE_MORE_SECONDS = 1200  # a delivery job takes more waiting emails for this long, then ends
+STRANDED_MINUTES = 10  # held this long with no delivery job waiting: deliver_stranded queues one
 SENDABLE = ("Not Sent", "Partially Sent")
 JOB_PREFIX = "relance-delivery"
 WAITING_JOB_KEY = "relance_delivery_waiting_job"  # the delivery job queued last, in Redis
@@ -103,7 +106,10 @@ def enqueue(email_queues: list[str]) -> int:
 
 
 def job_waiting() -> bool:
-	"""A delivery job queued and not started yet (RQ's own status of the last one queued)."""
+	"""The delivery job queued last is still in its queue, waiting for a worker. Its status alone does
+	not say so: RQ leaves a job "queued" once a worker took it from the queue until the job starts, and
+	for good when that worker stopped in between (the job stays in RQ's intermediate queue): trusted,
+	such a job would hold every batch's delivery back until Frappe's flush, half an hour later."""
 	from frappe.utils.background_jobs import get_job
 	from rq.job import JobStatus
 
@@ -111,7 +117,7 @@ def job_waiting() -> bool:
 	if not job_id:
 		return False
 	job = get_job(job_id.decode())  # None once RQ forgot it
-	return bool(job) and job.get_status(refresh=False) == JobStatus.QUEUED
+	return bool(job) and job.get_status(refresh=False) == JobStatus.QUEUED and job.get_position() is not None
 
 
 # --- the job ------------------------------------------------------------------------------------
@@ -137,6 +143,7 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 			for name in todo:
 				tried.add(name)
 				counts[send_one(name, chosen, envs, servers, counts)] += 1
+			frappe.db.commit()  # nosemgrep: a fresh read: the emails batches committed meanwhile
 			todo = waiting(exclude=tried) if more and time.monotonic() < deadline else []
 	finally:
 		for server in servers.values():
@@ -176,19 +183,35 @@ def queued_relance_emails():
 	return query, log, eq
 
 
-def waiting(exclude: set[str], limit: int = JOB_SIZE) -> list[str]:
-	"""Relance emails queued for a delivery job and not sent yet: still held from Frappe's flush
-	(send_after ahead), never tried (a failed send is left to Frappe's retries), not tried here."""
+def held_emails(queued_before=None):
+	"""Query of the relance emails queued for a delivery job and not sent yet: still held from Frappe's
+	flush (send_after ahead), never tried (a failed send is left to Frappe's retries); oldest first."""
 	query, _log, eq = queued_relance_emails()
-	rows = (
+	query = (
 		query.select(eq.name)
 		.distinct()
 		.where((eq.status == "Not Sent") & (eq.retry == 0) & (eq.send_after > now_datetime()))
 		.orderby(eq.creation)
-		.limit(limit + len(exclude))
-		.run(pluck=True)
 	)
+	return query.where(eq.creation < queued_before) if queued_before else query
+
+
+def waiting(exclude: set[str], limit: int = JOB_SIZE) -> list[str]:
+	"""Relance emails held for a delivery job, not tried here."""
+	rows = held_emails().limit(limit + len(exclude)).run(pluck=True)
 	return [name for name in rows if name not in exclude][:limit]
+
+
+def deliver_stranded() -> int:
+	"""Scheduler, every few minutes: relance emails held STRANDED_MINUTES after they were queued while
+	no delivery job waits for a worker get one (which takes the others waiting, as every delivery job).
+	A delivery job can be lost (its worker stopped or killed with it) or end at its time limit after the
+	run's last batch queued its own; its emails would otherwise wait for Frappe's flush at the end of
+	their hold. Returns the jobs queued."""
+	if frappe.are_emails_muted() or cint(frappe.db.get_default("suspend_email_queue")) or job_waiting():
+		return 0
+	names = held_emails(queued_before=now_datetime() - timedelta(minutes=STRANDED_MINUTES))
+	return enqueue(names.limit(JOB_SIZE).run(pluck=True))
 
 
 def claim(name: str) -> bool:

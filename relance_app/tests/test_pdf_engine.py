@@ -6,11 +6,12 @@ ERPNext, each email sent once."""
 import io
 import os
 import re
+from datetime import timedelta
 from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days
+from frappe.utils import add_days, now_datetime
 
 from relance_app.exceptions import RelanceSettingsError
 from relance_app.pdf import delivery, engine
@@ -313,6 +314,9 @@ class TestDeliveryJobs(PdfEngineCase):
 			def get_status(self, refresh=True):
 				return status[self.job_id]
 
+			def get_position(self):
+				return 0 if status[self.job_id] == JobStatus.QUEUED else None
+
 		def fake_enqueue(method, **kwargs):
 			enqueued.append((method, kwargs["job_id"], kwargs["email_queues"]))
 			status[kwargs["job_id"]] = JobStatus.QUEUED
@@ -340,6 +344,46 @@ class TestDeliveryJobs(PdfEngineCase):
 			self.assertEqual(enqueued[-1][2], ["EQ-later"])
 			status.clear()  # RQ forgot them
 			self.assertEqual(delivery.enqueue(["EQ-last"]), 1)
+
+	def test_a_job_a_worker_took_and_never_started_does_not_hold_deliveries_back(self):
+		"""RQ's own queue and jobs: a job a worker took from its queue stays "queued" until it starts,
+		and for good when the worker stopped in between. Only a job still in its queue is waiting."""
+		from frappe.utils.background_jobs import create_job_id, get_redis_conn
+		from rq import Queue
+
+		queue = Queue(f"relance-test-{frappe.generate_hash(length=8)}", connection=get_redis_conn())
+		job_id = f"{delivery.JOB_PREFIX}::{frappe.generate_hash(length=12)}"
+		job = queue.enqueue("frappe.ping", job_id=create_job_id(job_id))
+		self.addCleanup(queue.connection.delete, queue.key, queue.intermediate_queue_key)
+		self.addCleanup(job.delete)
+		key = frappe.cache.make_key(delivery.WAITING_JOB_KEY)
+		frappe.cache.set(key, job_id)
+		self.addCleanup(frappe.cache.delete, key)
+
+		self.assertTrue(delivery.job_waiting(), "in its queue")
+		taken, _queue = Queue.dequeue_any([queue], timeout=None, connection=queue.connection)
+		self.assertEqual(taken.id, job.id)
+		self.assertEqual(job.get_status(), "queued", "RQ's status until the job starts")
+		self.assertFalse(delivery.job_waiting(), "taken by a worker: not waiting any more")
+
+	def test_held_relances_with_no_job_waiting_get_one_from_the_scheduler(self):
+		_si, _address, log = self.queued_relance()
+		key = frappe.cache.make_key(delivery.WAITING_JOB_KEY)
+		frappe.cache.delete(key)
+		self.addCleanup(frappe.cache.delete, key)
+		jobs = []
+		with patch.object(delivery, "enqueue", side_effect=lambda names: jobs.append(names) or len(names)):
+			delivery.deliver_stranded()
+			self.assertNotIn(log.email_queue, jobs[0], "fresh: its batch's own job may still come")
+			jobs.clear()
+			queued = now_datetime() - timedelta(minutes=delivery.STRANDED_MINUTES + 1)
+			frappe.db.set_value("Email Queue", log.email_queue, "creation", queued, update_modified=False)
+			delivery.deliver_stranded()
+			self.assertIn(log.email_queue, jobs[0], "held ten minutes with no job waiting")
+			jobs.clear()
+			with patch.object(delivery, "job_waiting", return_value=True):
+				self.assertEqual(delivery.deliver_stranded(), 0, "the waiting job takes it when it starts")
+			self.assertEqual(jobs, [])
 
 	def test_a_delivery_job_takes_the_other_waiting_relances_but_not_a_retry(self):
 		first, first_address, first_log = self.queued_relance()
