@@ -127,7 +127,8 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 	"""Background job: send these relance emails now, their PDFs through the selected engine; then,
 	while there is time (TAKE_MORE_SECONDS), the other relance emails still waiting for a delivery job
 	(`more`): one browser start and one SMTP session serve the whole run, and every worker that picks
-	a delivery job shares what is left with the others (each row claimed under its lock)."""
+	a delivery job shares what is left with the others (each row claimed under its lock). When its
+	time is up with emails still waiting, it queues the job that goes on with them."""
 	counts: Counter = Counter()
 	if frappe.are_emails_muted() or cint(frappe.db.get_default("suspend_email_queue")):
 		counts["held"] = len(email_queues)  # Frappe's flush sends them when the queue resumes
@@ -145,6 +146,10 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 				counts[send_one(name, chosen, envs, servers, counts)] += 1
 			frappe.db.commit()  # nosemgrep: a fresh read: the emails batches committed meanwhile
 			todo = waiting(exclude=tried) if more and time.monotonic() < deadline else []
+		if more and time.monotonic() >= deadline:
+			# time is up, relance emails still waiting: a new job takes over (the run's batches may all
+			# have queued theirs long ago, and nothing else would deliver them before the hold ends)
+			counts["relayed"] = enqueue(waiting(exclude=tried))
 	finally:
 		for server in servers.values():
 			with contextlib.suppress(Exception):

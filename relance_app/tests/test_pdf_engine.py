@@ -366,6 +366,27 @@ class TestDeliveryJobs(PdfEngineCase):
 		self.assertEqual(job.get_status(), "queued", "RQ's status until the job starts")
 		self.assertFalse(delivery.job_waiting(), "taken by a worker: not waiting any more")
 
+	def test_a_delivery_job_out_of_time_hands_the_waiting_relances_to_a_new_job(self):
+		_first, first_address, first_log = self.queued_relance()
+		_second, second_address, second_log = self.queued_relance()
+		jobs = []
+		with (
+			patch.object(delivery, "TAKE_MORE_SECONDS", 0),
+			patch.object(delivery, "enqueue", side_effect=lambda names: jobs.append(names) or 1),
+		):
+			counts = delivery.deliver([first_log.email_queue], "wkhtmltopdf")
+		self.assertEqual((counts.get("sent"), counts.get("relayed")), (1, 1), counts)
+		self.assertEqual(len(self.smtp.to(first_address)), 1)
+		self.assertEqual(self.smtp.to(second_address), [], "not taken: its time was up")
+		self.assertIn(second_log.email_queue, jobs[0], "the next job takes it")
+		self.assertNotIn(first_log.email_queue, jobs[0])
+
+		jobs.clear()
+		with patch.object(delivery, "enqueue", side_effect=lambda names: jobs.append(names) or 1):
+			counts = delivery.deliver([second_log.email_queue], "wkhtmltopdf")
+		self.assertEqual(len(self.smtp.to(second_address)), 1)
+		self.assertEqual(jobs, [], "in time: nothing to hand over")
+
 	def test_held_relances_with_no_job_waiting_get_one_from_the_scheduler(self):
 		_si, _address, log = self.queued_relance()
 		key = frappe.cache.make_key(delivery.WAITING_JOB_KEY)
