@@ -134,6 +134,16 @@ step_apt() {
 	}
 }
 
+step_pdf_engine() {
+	# relance_app's PDF engine (Relance Settings > PDF Engine: Automatic, chosen on install): the headless
+	# shell first, the browser without its desktop, quicker per document than chromium's own headless mode
+	if apt_install chromium-headless-shell fonts-liberation; then
+		note "$(/usr/lib/chromium/chromium-headless-shell --version 2>/dev/null || echo chromium-headless-shell)"
+	else
+		note "chromium-headless-shell not installable here: relance PDFs by chromium if present, else wkhtmltopdf (bench relance doctor says which)"
+	fi
+}
+
 db_tcp_ok() { mysql -h127.0.0.1 -uroot -p"$DB_PW" -e "select 1" >/dev/null 2>&1; }
 db_alive() { $SUDO mysqladmin --connect-timeout=2 status >/dev/null 2>&1 || db_tcp_ok; }
 start_mariadb() {
@@ -492,6 +502,7 @@ step_e2e() {
 
 echo "setup_bench.sh: bench $BENCH, site $SITE, checkout $CHECKOUT (logs in $LOG_DIR)"
 step apt-packages step_apt
+step pdf-engine step_pdf_engine
 step mariadb step_mariadb
 step bench-cli-yarn step_bench_cli
 step bench-init step_bench_init
