@@ -130,20 +130,22 @@ def deliver(email_queues: list[str], engine_name: str | None = None, more: bool 
 	a delivery job shares what is left with the others (each row claimed under its lock). When its
 	time is up with emails still waiting, it queues the job that goes on with them."""
 	counts: Counter = Counter()
-	if frappe.are_emails_muted() or cint(frappe.db.get_default("suspend_email_queue")):
+	if sending_suspended():
 		counts["held"] = len(email_queues)  # Frappe's flush sends them when the queue resumes
 		return dict(counts)
 	chosen = engine_name or engine.selected_engine()
 	envs: dict = {}
 	servers: dict = {}
-	tried: set[str] = set()
+	tried: set[str] = set()  # tried here and maybe still held (a sent or claimed row no longer is)
 	deadline = time.monotonic() + TAKE_MORE_SECONDS
 	todo = list(email_queues)
 	try:
 		while todo:
 			for name in todo:
-				tried.add(name)
-				counts[send_one(name, chosen, envs, servers, counts)] += 1
+				outcome = send_one(name, chosen, envs, servers, counts)
+				counts[outcome] += 1
+				if outcome != "sent":
+					tried.add(name)
 			frappe.db.commit()  # nosemgrep: a fresh read: the emails batches committed meanwhile
 			todo = waiting(exclude=tried) if more and time.monotonic() < deadline else []
 		if more and time.monotonic() >= deadline:
@@ -207,13 +209,18 @@ def waiting(exclude: set[str], limit: int = JOB_SIZE) -> list[str]:
 	return [name for name in rows if name not in exclude][:limit]
 
 
+def sending_suspended() -> bool:
+	"""Emails muted or Frappe's email queue suspended: its flush sends the held ones when it resumes."""
+	return frappe.are_emails_muted() or bool(cint(frappe.db.get_default("suspend_email_queue")))
+
+
 def deliver_stranded() -> int:
 	"""Scheduler, every few minutes: relance emails held STRANDED_MINUTES after they were queued while
 	no delivery job waits for a worker get one (which takes the others waiting, as every delivery job).
 	A delivery job can be lost (its worker stopped or killed with it) or end at its time limit after the
 	run's last batch queued its own; its emails would otherwise wait for Frappe's flush at the end of
 	their hold. Returns the jobs queued."""
-	if frappe.are_emails_muted() or cint(frappe.db.get_default("suspend_email_queue")) or job_waiting():
+	if sending_suspended() or job_waiting():
 		return 0
 	names = held_emails(queued_before=now_datetime() - timedelta(minutes=STRANDED_MINUTES))
 	return enqueue(names.limit(JOB_SIZE).run(pluck=True))
