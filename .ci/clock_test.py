@@ -182,8 +182,10 @@ def where_it_stands(rows: dict, due: dict) -> str:
 		"Scheduled Job Log",
 		filters={"scheduled_job_type": due["job"], "creation": (">=", due["at"])},
 		fields=["status", "creation", "modified"],
+		order_by="creation asc",
 		limit=1,
 	)
+	marked = frappe.db.get_single_value("Relance Settings", "last_run_on", cache=False)
 	log = frappe.db.get_value(
 		"Relance Log",
 		{"sales_invoice": rows["invoice"]},
@@ -197,7 +199,8 @@ def where_it_stands(rows: dict, due: dict) -> str:
 	)
 	waiting, running = bench_jobs()
 	return (
-		f"run job: {run[0] if run else 'no Scheduled Job Log'}; Relance Log: {log or 'none'}; "
+		f"run job: {run[0] if run else 'no Scheduled Job Log'}; the run marked the day (last_run_on): "
+		f"{marked or 'no, it returned before (disabled or before the run hour)'}; Relance Log: {log or 'none'}; "
 		f"Email Queue: {queue or 'none'}; {other_emails(rows, due['at'])} other relance emails queued by the "
 		f"run; queues: {sum(waiting.values())} waiting ({summary(waiting)}); workers running: "
 		f"{', '.join(running) or 'nothing'}"
@@ -289,7 +292,8 @@ def main() -> int:
 			)
 
 		log = wait(job_log, EMAIL_BOUND)
-		restore_run_hour(due)
+		if log:  # the hour back once the run has read it (it has ended), not when its log appears
+			wait(lambda: restore_run_hour(due), EMAIL_BOUND)
 		if log:
 			seconds = (log.creation - due["at"]).total_seconds()
 			report.ok(f"the scheduler started the run {seconds:.0f}s after it was made due ({due['job']})")

@@ -65,11 +65,29 @@ def make_run_due() -> dict:
 	return {"job": job, "at": now, "run_hour": cint(settings.run_hour), "lowered": "run_hour" in values}
 
 
-def restore_run_hour(due: dict) -> None:
-	"""The run hour as it was (once the run has started: it reads the hour when it starts)."""
-	if due.pop("lowered", False):
-		frappe.db.set_single_value("Relance Settings", "run_hour", due["run_hour"])
-		frappe.db.commit()
+def restore_run_hour(due: dict, force: bool = False) -> bool:
+	"""The run hour as it was, once the run has ended (True), or now with `force`. Not when the run
+	starts: Frappe writes and commits its Scheduled Job Log before the worker imports the method and the
+	run reads the hour (a second or more in a worker just started), so a run hour put back at that moment
+	makes the run find it is not yet time, and it sends nothing."""
+	if not due.get("lowered"):
+		return True
+	if not force and not job_ended(due["job"], due["at"]):
+		return False
+	due.pop("lowered")
+	frappe.db.set_single_value("Relance Settings", "run_hour", due["run_hour"])
+	frappe.db.commit()
+	return True
+
+
+def job_ended(job: str, since):
+	"""When the scheduled job's run started after `since` ended (Complete or Failed), or None."""
+	return frappe.db.get_value(
+		"Scheduled Job Log",
+		{"scheduled_job_type": job, "creation": (">=", since), "status": ("in", ("Complete", "Failed"))},
+		"modified",
+		order_by="creation asc",
+	)
 
 
 def job_started(job: str, since):
@@ -226,7 +244,7 @@ def by_the_clock(names, plan) -> dict:
 					break
 			waiter.sleep("today's run by the clock")
 	finally:
-		restore_run_hour(due)
+		restore_run_hour(due, force=True)
 	return {"approved": approved, "times": waiter.times, "job": due["job"]}
 
 
