@@ -292,9 +292,9 @@ def main() -> int:
 			)
 
 		log = wait(job_log, EMAIL_BOUND)
-		if log:  # the hour back once the run has read it (it has ended), not when its log appears
-			wait(lambda: restore_run_hour(due), EMAIL_BOUND)
 		if log:
+			# the hour back once the run has read it (it has ended), not when its log appears
+			wait(lambda: restore_run_hour(due), EMAIL_BOUND)
 			seconds = (log.creation - due["at"]).total_seconds()
 			report.ok(f"the scheduler started the run {seconds:.0f}s after it was made due ({due['job']})")
 		else:

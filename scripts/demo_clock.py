@@ -82,22 +82,20 @@ def restore_run_hour(due: dict, force: bool = False) -> bool:
 
 def job_ended(job: str, since):
 	"""When the scheduled job's run started after `since` ended (Complete or Failed), or None."""
-	return frappe.db.get_value(
-		"Scheduled Job Log",
-		{"scheduled_job_type": job, "creation": (">=", since), "status": ("in", ("Complete", "Failed"))},
-		"modified",
-		order_by="creation asc",
-	)
+	return run_log(job, since, "modified", ("Complete", "Failed"))
 
 
 def job_started(job: str, since):
 	"""When the scheduled job started after `since` (its Scheduled Job Log), or None."""
-	return frappe.db.get_value(
-		"Scheduled Job Log",
-		{"scheduled_job_type": job, "creation": (">=", since)},
-		"creation",
-		order_by="creation asc",
-	)
+	return run_log(job, since, "creation")
+
+
+def run_log(job: str, since, field: str, statuses: tuple[str, ...] | None = None):
+	"""`field` of the scheduled job's first Scheduled Job Log since `since` (in one of `statuses`)."""
+	filters = {"scheduled_job_type": job, "creation": (">=", since)}
+	if statuses:
+		filters["status"] = ("in", statuses)
+	return frappe.db.get_value("Scheduled Job Log", filters, field, order_by="creation asc")
 
 
 def scheduler_state() -> str | None:
