@@ -111,6 +111,10 @@ launch() { # NAME: starts it in a session of its own, every inherited descriptor
 import os, subprocess, sys
 cwd, log, pidfile, name, *cmd = sys.argv[1:]
 env = dict(os.environ, PYTHONUNBUFFERED="1")
+# a CI system's CI variable turns every background job into a test (Frappe's execute_job sets
+# frappe.flags.in_test when CI is in the worker's environment): run inline, nothing queued. The bench
+# runs as in production, whoever starts it.
+env.pop("CI", None)
 if name == "web":
     env["DEV_SERVER"] = "1"  # as `bench start`: the desk connects to socket.io on socketio_port
 with open(log, "ab") as out:
@@ -247,6 +251,8 @@ status() {
 		esac
 		if pid=$(pid_of "$name") || { [ "$name" = web ] && adopt_web && pid=$(pid_of web); }; then
 			case "$name" in worker-*) rq_registered "$pid" && extra="$extra, registered in RQ" || extra="$extra, NOT registered in RQ" ;; esac
+			case "$name" in worker-*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q '^CI=' &&
+				extra="$extra, CI in its environment: Frappe runs its jobs as tests (restart it)" ;; esac
 			printf '  %-13s pid %-7s alive  %s  (logs/%s.log)\n' "$name" "$pid" "$extra" "$name"
 		else
 			printf '  %-13s pid %-7s DOWN   %s\n' "$name" "-" "$extra"
