@@ -119,6 +119,9 @@ jinja = {
 # Chromium for relance emails' attachments when Relance Settings asks for it; only while relance_app's
 # delivery job sends them (relance_app.pdf.engine.relance_emails), never for the rest of ERPNext
 pdf_generator = ["relance_app.pdf.engine.pdf_generator"]
+# while relance emails are sent, the print view found without the website's route maps
+# (relance_app.common.frappe_compat.PrintViewRenderer)
+page_renderer = ["relance_app.common.frappe_compat.PrintViewRenderer"]
 
 # Testing
 # -------

@@ -22,6 +22,12 @@ Why each one, since there is no public way:
 - `frappe.local.form_dict.pdf_generator`: the only switch of `get_print`'s PDF generator that reaches
   the print attachments an Email Queue row renders when it is sent (`attach_print` passes none);
   `get_print` replaces form_dict by a copy of it, so the switch is put back on the current one.
+- `frappe.website.page_renderers.template_page.TemplatePage` and the order of the website path
+  resolver's renderers (the `page_renderer` hooks, then StaticPage, WebFormPage, DocumentPage,
+  TemplatePage): `frappe.get_print` renders the page "printview" through that chain, and WebFormPage
+  and DocumentPage build a werkzeug map of every web form and web-view route to decide, which without
+  a request is never matched (8 ms of each print's 40). While relance emails are sent,
+  `PrintViewRenderer` answers first with the TemplatePage the chain ends on.
 - frappe.installer `_delete_modules`, `_delete_doctypes`, and `frappe.flags.in_uninstall`: undoing
   a failed install the way `bench uninstall-app` removes an app's modules and DocTypes (`remove_app`
   would run the uninstall hooks and ask questions, which a failed install must not), with the flag
@@ -35,9 +41,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from contextlib import contextmanager
+from contextvars import ContextVar
 from types import SimpleNamespace
 
 import frappe
+from frappe.website.page_renderers.base_renderer import BaseRenderer
+from frappe.website.page_renderers.template_page import TemplatePage
 from lxml import etree
 from premailer import Premailer
 
@@ -134,6 +143,46 @@ def pdf_generator(generator: str):
 			frappe.local.form_dict.pop("pdf_generator", None)
 		else:
 			frappe.local.form_dict.pdf_generator = previous
+
+
+# --- the print view's page renderer ----------------------------------------------------------------
+
+PRINT_VIEW = "printview"
+PRINT_VIEW_RENDERER = "relance_app.common.frappe_compat.PrintViewRenderer"
+_print_view_first: ContextVar[bool] = ContextVar("relance_print_view_first", default=False)
+
+
+class PrintViewRenderer(BaseRenderer):
+	"""`page_renderer` hook: the page "printview" rendered by Frappe's own TemplatePage of
+	www/printview (where Frappe's chain of renderers ends for it), found without asking the renderers
+	before it, inside `print_view_first()` (relance_app.pdf.engine.relance_emails). Anywhere else
+	it declines at once and the chain runs as always; it steps aside too where another app adds page
+	renderers, which are asked before Frappe's and may want the print view."""
+
+	page: TemplatePage | None = None
+
+	def can_render(self) -> bool:
+		if self.path != PRINT_VIEW or not _print_view_first.get() or other_page_renderers():
+			return False
+		self.page = TemplatePage(self.path, self.http_status_code)
+		return bool(self.page.can_render())
+
+	def render(self):
+		return self.page.render()
+
+
+def other_page_renderers() -> bool:
+	return any(path != PRINT_VIEW_RENDERER for path in frappe.get_hooks("page_renderer") or [])
+
+
+@contextmanager
+def print_view_first():
+	"""Within the block, `PrintViewRenderer` renders the prints."""
+	token = _print_view_first.set(True)
+	try:
+		yield
+	finally:
+		_print_view_first.reset(token)
 
 
 # --- frappe.installer -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Frappe renders with wkhtmltopdf: the email still goes out, and the fallback is l
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import hashlib
 import io
@@ -29,6 +30,7 @@ from frappe import _
 from frappe.utils import cint, get_url, scrub_urls
 
 from relance_app.common.frappe_compat import pdf_generator as generator_switch
+from relance_app.common.frappe_compat import print_view_first
 from relance_app.common.settings import field_default
 from relance_app.pdf import detect
 from relance_app.pdf.chromium import Chromium, ChromiumError, PageSetup, to_mm
@@ -61,7 +63,8 @@ _files: dict[tuple[str, str], tuple[int, str, bytes]] = {}
 _stamps: dict[tuple[str, str], tuple[str, int, int]] = {}  # (site, path) -> (file, size, mtime_ns)
 _forgotten: dict[str, bool] = {}  # {"files": True} once entries were dropped to make room
 _styles: dict[str, list] = {}  # a print format's `.print-format` page rules, parsed once per process
-_header_heights: dict[str, float] = {}
+_header_parts: dict[str, tuple[str, float]] = {}  # (template, height in mm) per document and page
+_used_css: dict[str, str | None] = {}  # the style rules a header or footer uses, per document shape
 # why Chromium is not used in this process, per site (missing, failed to start: its path and timeout
 # are the site's configuration)
 _broken: dict[str, str] = {}
@@ -91,15 +94,17 @@ def relance_emails(engine: str | None = None):
 	"""While relance emails are sent: their deferred print attachments go through `engine`, and the
 	reasons of the PDFs that fell back to wkhtmltopdf are collected (`fallbacks()` in the block).
 
-	Only frappe.form_dict.pdf_generator changes (Frappe's own switch), and it is put back after."""
+	Only frappe.form_dict.pdf_generator changes (Frappe's own switch), and it is put back after; and the
+	print view is found at once (frappe_compat.PrintViewRenderer)."""
 	engine = engine or selected_engine()
 	token = _fallbacks.set([])
 	try:
-		if engine != CHROMIUM:
-			yield WKHTMLTOPDF
-			return
-		with generator_switch(GENERATOR):
-			yield CHROMIUM
+		with print_view_first():  # each print's HTML found without the website's route maps
+			if engine != CHROMIUM:
+				yield WKHTMLTOPDF
+				return
+			with generator_switch(GENERATOR):
+				yield CHROMIUM
 	finally:
 		_fallbacks.reset(token)
 
@@ -169,6 +174,8 @@ def browser() -> Chromium:
 		_browser = None
 	if _browser is None:
 		_forgotten.clear()
+		_header_parts.clear()  # a stylesheet may have changed: the templates' rules are read again
+		_used_css.clear()
 		conf = frappe.get_conf()
 		_browser = Chromium(
 			executable=detect.configured_path(),
@@ -377,24 +384,62 @@ def set_header_footer(
 	Chromium does the same with its header and footer templates (self-contained: styles inline, page
 	numbers as its own classes). The margins grow to hold them, measured once per header."""
 	if header:
-		page.header_html = header_template(header, page)
-		height = measured_height(chrome, header, page)
+		page.header_html, height = header_part(chrome, header, page)
 		page.margin_top_mm = max(page.margin_top_mm, height + spacing_mm)
 	if footer:
-		page.footer_html = header_template(footer, page)
-		page.margin_bottom_mm = max(page.margin_bottom_mm, measured_height(chrome, footer, page))
+		page.footer_html, height = header_part(chrome, footer, page)
+		page.margin_bottom_mm = max(page.margin_bottom_mm, height)
 
 
-def header_template(document: str, page: PageSetup) -> str:
+def header_part(chrome: Chromium, document: str, page: PageSetup) -> tuple[str, float]:
+	"""A header or footer document as Chromium's template, with the style rules it uses only, and its
+	height in mm at the page's printable width. The height is measured once per document (its text
+	wraps), the rules read once per document shape (the same tags and attributes, another text): the
+	header of every invoice of a print format costs one page load, as the height alone did."""
+	width_mm = page.width_mm - page.margin_left_mm - page.margin_right_mm
+	# the document's images and stylesheets are the site's: the same HTML may measure otherwise elsewhere
+	site = frappe.local.site
+	key = hashlib.sha1(f"{site}:{width_mm}:{page.margin_left_mm}:{page.margin_right_mm}:{document}".encode())
+	key = key.hexdigest()
+	if key not in _header_parts:
+		shape = hashlib.sha1(f"{site}:{document_shape(document)}".encode()).hexdigest()
+		known = shape in _used_css
+		height, used = chrome.layout(document, get_url(), width_mm, resolver=site_file, used_css=not known)
+		if not known:
+			_used_css[shape] = used
+		used = _used_css[shape]
+		for cache in (_header_parts, _used_css):
+			if len(cache) >= MAX_CACHED:
+				cache.clear()
+		# the rules it uses, else (a stylesheet Chromium could not read) the whole stylesheets
+		_header_parts[key] = (
+			header_template(document, page, None if used is None else f"<style>{used}</style>"),
+			height,
+		)
+	return _header_parts[key]
+
+
+def document_shape(document: str) -> str:
+	"""A document without its text, its style blocks kept: what decides which style rules it uses."""
+	styles = re.findall(r"<style\b[^>]*>.*?</style>", document, flags=re.DOTALL | re.IGNORECASE)
+	return re.sub(r">[^<]+<", "><", document) + "".join(styles)
+
+
+def header_template(document: str, page: PageSetup, styles: str | None = None) -> str:
+	"""Chromium's header or footer template of a document: its stylesheets inline (or `styles`), its
+	page numbers as Chromium's classes, the page's side margins as padding."""
 	from bs4 import BeautifulSoup
 
 	soup = BeautifulSoup(document, "html.parser")
-	styles = "".join(str(tag) for tag in soup.find_all("style"))
-	body = soup.body.decode_contents() if soup.body else document
-	for link in soup.find_all("link", rel="stylesheet"):
-		answer = site_file(link.get("href", ""))
-		if answer:
-			styles = f"<style>{answer[2].decode('utf-8', 'replace')}</style>" + styles
+	for img in soup.find_all("img", src=True):  # a template loads nothing: the site's images inline
+		img["src"] = data_uri(img["src"]) or img["src"]
+	body = soup.body.decode_contents() if soup.body else str(soup)
+	if styles is None:
+		styles = "".join(str(tag) for tag in soup.find_all("style"))
+		for link in soup.find_all("link", rel="stylesheet"):
+			answer = site_file(link.get("href", ""))
+			if answer:
+				styles = f"<style>{answer[2].decode('utf-8', 'replace')}</style>" + styles
 	body = re.sub(r'class="page"', 'class="pageNumber"', body)
 	body = re.sub(r'class="topage"', 'class="totalPages"', body)
 	# Chromium draws the templates across the whole paper width: the page's side margins are ours
@@ -406,14 +451,13 @@ def header_template(document: str, page: PageSetup) -> str:
 	)
 
 
-def measured_height(chrome: Chromium, document: str, page: PageSetup) -> float:
-	"""Height in mm of a header or footer document at the page's printable width (cached)."""
-	width_mm = page.width_mm - page.margin_left_mm - page.margin_right_mm
-	# the document's images and stylesheets are the site's: the same HTML may measure otherwise elsewhere
-	key = hashlib.sha1(f"{frappe.local.site}:{width_mm}:{document}".encode()).hexdigest()
-	if key not in _header_heights:
-		_header_heights[key] = chrome.measure_height(document, get_url(), width_mm, resolver=site_file)
-	return _header_heights[key]
+def data_uri(url: str) -> str | None:
+	"""A site image (/assets, /files) as a data URI; None for anything else."""
+	host = urlsplit(url).hostname
+	answer = site_file(url) if not host or host.lower() in site_hosts() else None
+	if not answer or answer[0] != 200 or not answer[1].startswith("image/"):
+		return None
+	return f"data:{answer[1]};base64,{base64.b64encode(answer[2]).decode()}"
 
 
 def engine_available() -> tuple[bool, str]:

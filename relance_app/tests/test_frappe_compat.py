@@ -158,6 +158,39 @@ class TestFrappeInternals(FrappeTestCase):
 		self.assertEqual(pdf, b"%PDF-relance-compat", "get_print returns the hook's PDF")
 		self.assertEqual(dict(frappe.local.form_dict), before, "form_dict.pdf_generator put back")
 
+	def test_the_print_view_renderer_renders_what_frappe_would(self):
+		"""Frappe's chain of renderers ends on its TemplatePage of www/printview for a print; inside
+		print_view_first() PrintViewRenderer is asked first and renders that same page, the same
+		HTML; outside, or beside another app's page renderer, it declines."""
+		from unittest.mock import patch
+
+		from frappe.website.page_renderers.template_page import TemplatePage
+		from frappe.website.path_resolver import PathResolver
+
+		_endpoint, renderer = PathResolver(frappe_compat.PRINT_VIEW).resolve()
+		self.assertIs(type(renderer), TemplatePage, "Frappe renders printview by another renderer now")
+		self.assertTrue(renderer.template_path.endswith("www/printview.html"), renderer.template_path)
+		self.assertIn(frappe_compat.PRINT_VIEW_RENDERER, frappe.get_hooks("page_renderer"))
+
+		html = frappe.get_print("User", "Administrator")
+		with frappe_compat.print_view_first():
+			_endpoint, ours = PathResolver(frappe_compat.PRINT_VIEW).resolve()
+			self.assertIsInstance(ours, frappe_compat.PrintViewRenderer, "custom renderers come first")
+			self.assertEqual(ours.page.template_path, renderer.template_path)
+			self.assertEqual(frappe.get_print("User", "Administrator"), html, "the same print")
+			_endpoint, other = PathResolver("login").resolve()
+			self.assertNotIsInstance(other, frappe_compat.PrintViewRenderer, "only the print view")
+
+			get_hooks = frappe.get_hooks
+
+			def with_another_renderer(hook=None, *args, **kwargs):
+				found = get_hooks(hook, *args, **kwargs)
+				return [*found, "another_app.renderers.Page"] if hook == "page_renderer" else found
+
+			with patch.object(frappe, "get_hooks", with_another_renderer):
+				self.assertFalse(frappe_compat.PrintViewRenderer(frappe_compat.PRINT_VIEW).can_render())
+		self.assertFalse(frappe_compat.PrintViewRenderer(frappe_compat.PRINT_VIEW).can_render())
+
 	def test_user_settings_table_and_cache(self):
 		from frappe.model.utils import user_settings
 

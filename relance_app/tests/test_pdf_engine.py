@@ -156,6 +156,45 @@ class TestChromiumDelivery(PdfEngineCase):
 		text = squeeze(pdf_text(pdf))
 		self.assertIn(squeeze(si.name), text, "the heading, drawn as Chromium's page header")
 		self.assertIn("1", text)
+		# the print stylesheet is 200 KB; the header and footer templates carry the rules they use
+		sizes = [len(template) for template, _height in engine._header_parts.values()]
+		self.assertTrue(sizes)
+		self.assertLess(max(sizes), 60_000, sizes)
+
+	def test_a_header_template_carries_the_style_rules_it_uses_only(self):
+		"""Chromium lays the header and footer templates out on every page: they carry the rules
+		their elements use (pseudo-elements and states kept, media blocks trimmed, at-rules kept)."""
+		html = (
+			"<html><head><style>.used{color:red}.unused{color:blue}p.used::before{content:'x'}"
+			"a.used:hover{color:green}.print-format .used{margin:0}"
+			"@media print{.used{font-weight:bold}.gone{color:red}}@media screen{.gone{color:red}}"
+			"@font-face{font-family:Relance;src:url(/nothing.woff2)}</style></head>"
+			"<body><p class='used'>x</p><a class='used'>y</a></body></html>"
+		)
+		height, css = engine.browser().layout(html, frappe.utils.get_url(), 180, used_css=True)
+		self.assertGreater(height, 0)
+		for kept in (
+			".used",
+			"p.used::before",
+			"a.used:hover",
+			".print-format .used",
+			"@media print",
+			"@font-face",
+		):
+			self.assertIn(kept, css)
+		for gone in (".unused", ".gone", "@media screen"):
+			self.assertNotIn(gone, css)
+
+	def test_a_header_template_carries_the_sites_images_inline(self):
+		"""Chromium's header and footer templates load nothing: a letter head's logo from the site is
+		written into the template, an image from elsewhere is left as it is (and not drawn)."""
+		logo = "/assets/frappe/images/frappe-framework-logo.svg"
+		document = f'<html><body><img src="{frappe.utils.get_url(logo)}"><img src="https://example.com/x.png"></body></html>'
+		page = PageSetup.from_wkhtmltopdf({"page-size": "A4"})
+		template = engine.header_template(document, page)
+		self.assertIn('src="data:image/svg+xml;base64,', template)
+		self.assertIn('src="https://example.com/x.png"', template)
+		self.assertNotIn(logo, template)
 
 	def test_the_rest_of_erpnext_keeps_wkhtmltopdf(self):
 		self.use("Chromium")
