@@ -24,11 +24,11 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from relance_app.pdf.memory import process_tree_pss, process_tree_rss
+from relance_app.pdf.page_setup import MM_PER_INCH, PageSetup
 
 CANDIDATES = (
 	# the headless shell first (Debian: chromium-headless-shell): the browser without its desktop
@@ -85,46 +85,20 @@ FLAGS = (
 	"--force-color-profile=srgb",
 )
 
-# paper sizes wkhtmltopdf (Qt) knows by name, in millimetres (width, height)
-PAPER_MM = {
-	"A0": (841, 1189),
-	"A1": (594, 841),
-	"A2": (420, 594),
-	"A3": (297, 420),
-	"A4": (210, 297),
-	"A5": (148, 210),
-	"A6": (105, 148),
-	"A7": (74, 105),
-	"A8": (52, 74),
-	"A9": (37, 52),
-	"B0": (1000, 1414),
-	"B1": (707, 1000),
-	"B2": (500, 707),
-	"B3": (353, 500),
-	"B4": (250, 353),
-	"B5": (176, 250),
-	"B6": (125, 176),
-	"B7": (88, 125),
-	"B8": (62, 88),
-	"B9": (33, 62),
-	"B10": (31, 44),
-	"C5E": (163, 229),
-	"COMM10E": (105, 241),
-	"DLE": (110, 220),
-	"EXECUTIVE": (190.5, 254),
-	"FOLIO": (210, 330),
-	"LEDGER": (431.8, 279.4),
-	"LEGAL": (215.9, 355.6),
-	"LETTER": (215.9, 279.4),
-	"TABLOID": (279.4, 431.8),
-}
-UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "px": 25.4 / 96, "pt": 25.4 / 72, "pc": 25.4 / 6}
-MM_PER_INCH = 25.4
 # Tables fill the print width and collapse their borders, whose outer half lies outside the page's
 # printable box, where Chromium clips it (wkhtmltopdf draws it): a pixel of room on each side keeps
 # the outer borders whole. First in the head, so a print format that pads `html` itself wins.
 EDGE_ROOM = "<style>html{padding:0 1px}</style>"
 USED_CSS_SCRIPT = (Path(__file__).parent / "used_css.js").read_text(encoding="utf-8")
+# the measuring page's body replaced by another document's (Chromium.layout), measured once its images
+# are decoded and its fonts loaded
+SWAP_BODY_SCRIPT = """async (html) => {
+	const next = new DOMParser().parseFromString(html, "text/html");
+	document.body.replaceWith(document.adoptNode(next.body));
+	await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
+	await document.fonts.ready;
+	return true;
+}"""
 # moves the pipe ends to descriptors 3 and 4 for Chromium (dash only knows descriptors 0-9)
 SHELL = shutil.which("bash") or "/bin/bash"
 
@@ -142,84 +116,6 @@ def find_executable(configured: str | None = None) -> str | None:
 		if path and os.access(path, os.X_OK):
 			return path
 	return None
-
-
-def to_mm(value, default: float = 0.0) -> float:
-	"""A CSS / wkhtmltopdf length ("15mm", "0.75in", "20px", "12") in millimetres (bare: mm)."""
-	if value is None:
-		return default
-	text = str(value).strip().lower()
-	if not text:
-		return default
-	for unit, factor in UNITS_MM.items():
-		if text.endswith(unit):
-			try:
-				return float(text[: -len(unit)]) * factor
-			except ValueError:
-				return default
-	try:
-		return float(text)
-	except ValueError:
-		return default
-
-
-@dataclass
-class PageSetup:
-	"""What Page.printToPDF needs, from wkhtmltopdf's options (the ones Frappe computes)."""
-
-	width_mm: float = 210.0
-	height_mm: float = 297.0
-	margin_top_mm: float = 15.0
-	margin_bottom_mm: float = 15.0
-	margin_left_mm: float = 15.0
-	margin_right_mm: float = 15.0
-	landscape: bool = False
-	header_html: str | None = None
-	footer_html: str | None = None
-	extra: dict = field(default_factory=dict)
-
-	@classmethod
-	def from_wkhtmltopdf(cls, options: dict) -> PageSetup:
-		size = str(options.get("page-size") or "A4").upper()
-		width, height = PAPER_MM.get(size, PAPER_MM["A4"])
-		if options.get("page-width") and options.get("page-height"):
-			width = to_mm(options["page-width"], width) or width
-			height = to_mm(options["page-height"], height) or height
-		return cls(
-			width_mm=width,
-			height_mm=height,
-			margin_top_mm=to_mm(options.get("margin-top"), 15.0),
-			margin_bottom_mm=to_mm(options.get("margin-bottom"), 15.0),
-			margin_left_mm=to_mm(options.get("margin-left"), 15.0),
-			margin_right_mm=to_mm(options.get("margin-right"), 15.0),
-			landscape=str(options.get("orientation") or "").lower() == "landscape",
-		)
-
-	@property
-	def printable_width_mm(self) -> float:
-		across = self.height_mm if self.landscape else self.width_mm
-		return across - self.margin_left_mm - self.margin_right_mm
-
-	def print_params(self) -> dict:
-		params = {
-			"paperWidth": self.width_mm / MM_PER_INCH,
-			"paperHeight": self.height_mm / MM_PER_INCH,
-			"marginTop": self.margin_top_mm / MM_PER_INCH,
-			"marginBottom": self.margin_bottom_mm / MM_PER_INCH,
-			"marginLeft": self.margin_left_mm / MM_PER_INCH,
-			"marginRight": self.margin_right_mm / MM_PER_INCH,
-			"landscape": self.landscape,
-			"printBackground": True,
-			"preferCSSPageSize": False,
-			"generateTaggedPDF": False,
-			"transferMode": "ReturnAsBase64",
-		}
-		if self.header_html is not None or self.footer_html is not None:
-			params["displayHeaderFooter"] = True
-			params["headerTemplate"] = self.header_html or "<span></span>"
-			params["footerTemplate"] = self.footer_html or "<span></span>"
-		params.update(self.extra)
-		return params
 
 
 # a resolver answers one request of the page: (status, content type, body), or None to let it through
@@ -262,7 +158,10 @@ class Chromium:
 		self._resolver: Resolver | None = None
 		self._document: bytes = b""
 		self._document_url = ""
-		self._viewport_width: int | None = None
+		self._viewports: dict[str, int] = {}  # the layout width of each page, kept between documents
+		# a second page for measuring headers and footers, and the shape of the document it holds
+		self.measure_session: str | None = None
+		self._measure_shape: str | None = None
 
 	# --- life cycle -----------------------------------------------------------------------------
 
@@ -320,7 +219,8 @@ class Chromium:
 		self._selector.register(out_read, selectors.EVENT_READ)
 		self._buffer, self._events = b"", []
 		self._inbox.clear()
-		self._viewport_width = None
+		self._viewports = {}
+		self.measure_session, self._measure_shape = None, None
 		try:
 			self._open_page()
 		except Exception:
@@ -329,9 +229,12 @@ class Chromium:
 		return self
 
 	def _open_page(self) -> None:
-		deadline = time.monotonic() + self.start_timeout
+		self.session = self._open_target(time.monotonic() + self.start_timeout)
+
+	def _open_target(self, deadline: float) -> str:
+		"""A new page, attached: its session id."""
 		target = self.call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
-		self.session = self.call(
+		session = self.call(
 			"Target.attachToTarget", {"targetId": target, "flatten": True}, deadline=deadline
 		)["sessionId"]
 		for method, params in (
@@ -341,7 +244,8 @@ class Chromium:
 			("Emulation.setScriptExecutionDisabled", {"value": True}),
 			("Emulation.setEmulatedMedia", {"media": "print"}),
 		):
-			self.call(method, params, session=True, deadline=deadline)
+			self.call(method, params, session=session, deadline=deadline)
+		return session
 
 	def close(self) -> None:
 		"""Stop the browser (only the process that started it does; a fork just forgets it)."""
@@ -355,7 +259,7 @@ class Chromium:
 					os.close(fd)
 		self._to_chrome = self._from_chrome = None
 		self._selector = None
-		self.session = None
+		self.session = self.measure_session = self._measure_shape = None
 		if self.process is not None and mine:
 			with contextlib.suppress(Exception):
 				if self.process.poll() is None:
@@ -415,14 +319,19 @@ class Chromium:
 		return self._inbox.popleft()
 
 	def call(
-		self, method: str, params: dict | None = None, session: bool = False, deadline: float | None = None
+		self,
+		method: str,
+		params: dict | None = None,
+		session: bool | str = False,
+		deadline: float | None = None,
 	) -> dict:
-		"""Send one command and wait for its answer, serving the page's requests meanwhile."""
+		"""Send one command and wait for its answer, serving the pages' requests meanwhile. `session`:
+		True for the page, or the session id of another page."""
 		deadline = deadline or time.monotonic() + self.timeout
 		ident = next(self._ids)
 		message = {"id": ident, "method": method, "params": params or {}}
 		if session:
-			message["sessionId"] = self.session
+			message["sessionId"] = session if isinstance(session, str) else self.session
 		self._send(message)
 		while True:
 			msg = self._next(deadline)
@@ -433,40 +342,47 @@ class Chromium:
 			if "method" in msg:
 				self._on_event(msg)
 
-	def notify(self, method: str, params: dict) -> None:
+	def notify(self, method: str, params: dict, session: str | None = None) -> None:
 		"""A command whose answer nobody waits for (answers to paused requests)."""
-		self._send({"id": next(self._ids), "method": method, "params": params, "sessionId": self.session})
+		message = {"id": next(self._ids), "method": method, "params": params}
+		self._send({**message, "sessionId": session or self.session})
 
 	def _on_event(self, msg: dict) -> None:
 		if msg.get("method") == "Fetch.requestPaused":
-			self._serve(msg["params"])
+			self._serve(msg["params"], msg.get("sessionId"))
 		elif msg.get("method") == "Target.detachedFromTarget" or msg.get("method") == "Inspector.detached":
 			raise ChromiumError("Chromium detached the page.")
 		else:
 			self._events.append(msg)
 
-	def _serve(self, params: dict) -> None:
-		"""Every request the page makes: the document itself, the site's own files, nothing else."""
+	def _serve(self, params: dict, session: str | None = None) -> None:
+		"""Every request a page makes: the document itself, the site's own files, nothing else."""
 		request_id, url = params["requestId"], params["request"]["url"]
 		if url == self._document_url:
-			self._fulfil(request_id, 200, "text/html; charset=utf-8", self._document)
+			self._fulfil(request_id, 200, "text/html; charset=utf-8", self._document, session=session)
 			return
 		parts = urlsplit(url)
 		if parts.scheme in ("data", "blob", "about"):
-			self.notify("Fetch.continueRequest", {"requestId": request_id})
+			self.notify("Fetch.continueRequest", {"requestId": request_id}, session)
 			return
 		if parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.site_hosts:
 			answer = self._resolver(url) if self._resolver else None
 			if answer is not None:
-				self._fulfil(request_id, *answer, cache=answer[0] == 200)
+				self._fulfil(request_id, *answer, cache=answer[0] == 200, session=session)
 			else:
-				self.notify("Fetch.continueRequest", {"requestId": request_id})
+				self.notify("Fetch.continueRequest", {"requestId": request_id}, session)
 			return
 		self.blocked.append(url)
-		self.notify("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
+		self.notify("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"}, session)
 
 	def _fulfil(
-		self, request_id: str, status: int, content_type: str, body: bytes, cache: bool = False
+		self,
+		request_id: str,
+		status: int,
+		content_type: str,
+		body: bytes,
+		cache: bool = False,
+		session: str | None = None,
 	) -> None:
 		headers = [{"name": "Content-Type", "value": content_type}]
 		if cache:  # the site's files: kept in the browser's memory for the next documents
@@ -479,12 +395,15 @@ class Chromium:
 				"responseHeaders": headers,
 				"body": base64.b64encode(body).decode(),
 			},
+			session,
 		)
 
-	def _wait_event(self, method: str, deadline: float) -> dict:
+	def _wait_event(self, method: str, deadline: float, session: str | None = None) -> dict:
+		"""The next event `method` of the page (or of the page of `session`)."""
+		session = session or self.session
 		while True:
 			for i, event in enumerate(self._events):
-				if event.get("method") == method:
+				if event.get("method") == method and event.get("sessionId", session) == session:
 					del self._events[: i + 1]
 					return event
 			self._events.clear()
@@ -494,7 +413,14 @@ class Chromium:
 
 	# --- documents --------------------------------------------------------------------------------
 
-	def _load(self, html: str, base_url: str, resolver: Resolver | None, deadline: float) -> None:
+	def _load(
+		self,
+		html: str,
+		base_url: str,
+		resolver: Resolver | None,
+		deadline: float,
+		session: str | None = None,
+	) -> None:
 		"""Load one HTML document as if the site served it at `base_url` (relative links resolve
 		against the site), the page's own requests answered by `resolver`."""
 		self.start()
@@ -503,10 +429,12 @@ class Chromium:
 		self._document = html.encode("utf-8")
 		self._document_url = f"{base_url.rstrip('/')}/__relance_pdf__/{self.pid}-{self.documents}"
 		self._events.clear()
-		result = self.call("Page.navigate", {"url": self._document_url}, session=True, deadline=deadline)
+		result = self.call(
+			"Page.navigate", {"url": self._document_url}, session=session or True, deadline=deadline
+		)
 		if result.get("errorText"):
 			raise ChromiumError(f"Page.navigate: {result['errorText']}")
-		self._wait_event("Page.loadEventFired", deadline)
+		self._wait_event("Page.loadEventFired", deadline, session)
 
 	def pdf(self, html: str, base_url: str, page: PageSetup, resolver: Resolver | None = None) -> bytes:
 		"""The PDF of one HTML document. Content wider than the page (a table with many columns) is
@@ -532,16 +460,17 @@ class Chromium:
 			self._resolver = None
 		return base64.b64decode(out["data"])
 
-	def _viewport(self, width_px: int, deadline: float) -> None:
+	def _viewport(self, width_px: int, deadline: float, session: str | None = None) -> None:
 		"""Lay documents out at the page's printable width (kept between documents of the same width)."""
-		if self._viewport_width != width_px:
+		session = session or self.session
+		if self._viewports.get(session) != width_px:
 			self.call(
 				"Emulation.setDeviceMetricsOverride",
 				{"width": width_px, "height": 10, "deviceScaleFactor": 1, "mobile": False},
-				session=True,
+				session=session,
 				deadline=deadline,
 			)
-			self._viewport_width = width_px
+			self._viewports[session] = width_px
 
 	def layout(
 		self,
@@ -550,24 +479,36 @@ class Chromium:
 		width_mm: float,
 		resolver: Resolver | None = None,
 		used_css: bool = False,
+		shape: str | None = None,
 	) -> tuple[float, str | None]:
 		"""Height in mm of a document laid out for print at `width_mm` (a header or a footer) and,
 		when asked, the style rules it uses (USED_CSS_SCRIPT; None when a stylesheet cannot be read).
 		Chromium lays every page's header and footer template out again: a template that carries the
 		whole print stylesheet (bootstrap and Frappe's print styles, 200 KB) costs tens of milliseconds
-		per document, one with the rules it uses nothing measurable."""
+		per document, one with the rules it uses nothing measurable.
+
+		Measured on a page of its own, which keeps the last document: one of the same `shape` (the same
+		head and stylesheets, another text: the next invoice's header) only replaces its body, its
+		images and fonts ready before it is measured, where loading it again would cost a page load."""
 		deadline = time.monotonic() + self.timeout
 		width_px = round(width_mm / MM_PER_INCH * 96)
 		answer: dict = {}
 		try:
-			self._viewport(width_px, deadline)
-			self._load(html, base_url, resolver, deadline)
-			metrics = self.call("Page.getLayoutMetrics", session=True, deadline=deadline)
+			self.start()
+			if not self.measure_session:
+				self.measure_session = self._open_target(deadline)
+			page = self.measure_session
+			self._viewport(width_px, deadline, page)
+			if not (shape and shape == self._measure_shape and self._swap_body(html, resolver, deadline)):
+				self._measure_shape = None
+				self._load(html, base_url, resolver, deadline, session=page)
+				self._measure_shape = shape
+			metrics = self.call("Page.getLayoutMetrics", session=page, deadline=deadline)
 			if used_css:  # after the measure: the script wraps the body's content
 				answer = self.call(
 					"Runtime.evaluate",
 					{"expression": USED_CSS_SCRIPT, "returnByValue": True},
-					session=True,
+					session=page,
 					deadline=deadline,
 				)
 		except ChromiumError:
@@ -581,6 +522,22 @@ class Chromium:
 		if not used_css or answer.get("exceptionDetails"):
 			return height, None
 		return height, (answer.get("result") or {}).get("value")
+
+	def _swap_body(self, html: str, resolver: Resolver | None, deadline: float) -> bool:
+		"""The measuring page's body replaced by the body of `html`, once its images and fonts are
+		ready; False when that failed (the document is then loaded)."""
+		self._resolver = resolver  # the images of the new body are the site's
+		answer = self.call(
+			"Runtime.evaluate",
+			{
+				"expression": f"({SWAP_BODY_SCRIPT})({json.dumps(html)})",
+				"awaitPromise": True,
+				"returnByValue": True,
+			},
+			session=self.measure_session,
+			deadline=deadline,
+		)
+		return not answer.get("exceptionDetails") and (answer.get("result") or {}).get("value") is True
 
 
 def with_edge_room(html: str) -> str:

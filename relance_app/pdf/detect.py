@@ -20,6 +20,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from relance_app.pdf import chromium
+from relance_app.pdf.page_setup import PageSetup
 
 AUTOMATIC = "Automatic"
 CHROMIUM = "Chromium"
@@ -84,7 +85,7 @@ def _probe(path: str) -> Finding:
 	try:
 		browser.start()
 		version = browser.call("Browser.getVersion", {}).get("product", "")
-		pdf = browser.pdf(PROBE_HTML, "http://localhost", chromium.PageSetup())
+		pdf = browser.pdf(PROBE_HTML, "http://localhost", PageSetup())
 	except Exception as e:
 		return Finding(
 			WKHTMLTOPDF,

@@ -33,7 +33,8 @@ from relance_app.common.frappe_compat import pdf_generator as generator_switch
 from relance_app.common.frappe_compat import print_view_first
 from relance_app.common.settings import field_default
 from relance_app.pdf import detect
-from relance_app.pdf.chromium import Chromium, ChromiumError, PageSetup, to_mm
+from relance_app.pdf.chromium import Chromium, ChromiumError
+from relance_app.pdf.page_setup import PageSetup, to_mm
 
 WKHTMLTOPDF = "wkhtmltopdf"
 CHROMIUM = "Chromium"
@@ -394,8 +395,9 @@ def set_header_footer(
 def header_part(chrome: Chromium, document: str, page: PageSetup) -> tuple[str, float]:
 	"""A header or footer document as Chromium's template, with the style rules it uses only, and its
 	height in mm at the page's printable width. The height is measured once per document (its text
-	wraps), the rules read once per document shape (the same tags and attributes, another text): the
-	header of every invoice of a print format costs one page load, as the height alone did."""
+	wraps), the rules read once per document shape (the same tags and attributes, another text), and
+	the header of the next invoice of a print format is measured by replacing the text of the last
+	one (Chromium.layout), not by loading a page."""
 	width_mm = page.width_mm - page.margin_left_mm - page.margin_right_mm
 	# the document's images and stylesheets are the site's: the same HTML may measure otherwise elsewhere
 	site = frappe.local.site
@@ -404,7 +406,9 @@ def header_part(chrome: Chromium, document: str, page: PageSetup) -> tuple[str, 
 	if key not in _header_parts:
 		shape = hashlib.sha1(f"{site}:{document_shape(document)}".encode()).hexdigest()
 		known = shape in _used_css
-		height, used = chrome.layout(document, get_url(), width_mm, resolver=site_file, used_css=not known)
+		height, used = chrome.layout(
+			document, get_url(), width_mm, resolver=site_file, used_css=not known, shape=shape
+		)
 		if not known:
 			_used_css[shape] = used
 		used = _used_css[shape]

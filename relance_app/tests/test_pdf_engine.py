@@ -15,7 +15,8 @@ from frappe.utils import add_days, now_datetime
 
 from relance_app.exceptions import RelanceSettingsError
 from relance_app.pdf import delivery, engine
-from relance_app.pdf.chromium import ChromiumError, PageSetup, find_executable
+from relance_app.pdf.chromium import ChromiumError, find_executable
+from relance_app.pdf.page_setup import PageSetup
 from relance_app.run.daily import sync_email_statuses
 from relance_app.tests.test_run import TODAY, RelanceRunCase, run
 from relance_app.tests.utils import (
@@ -184,6 +185,38 @@ class TestChromiumDelivery(PdfEngineCase):
 			self.assertIn(kept, css)
 		for gone in (".unused", ".gone", "@media screen"):
 			self.assertNotIn(gone, css)
+
+	def test_a_header_measured_in_place_of_the_last_one_measures_as_loaded(self):
+		"""The next invoice's header replaces the text of the last one on the measuring page: its
+		height is the one a fresh load of it gives, text wrapping and images included."""
+		chrome, url = engine.browser(), frappe.utils.get_url()
+		logo = '<img src="/assets/frappe/images/frappe-framework-logo.png">'
+
+		def header(text, image=""):
+			return (
+				"<html><head><style>.h{font-size:20px}</style></head>"
+				f"<body>{image}<div class='h'>{text}</div></body></html>"
+			)
+
+		def loaded(doc):
+			return chrome.layout(doc, url, 180, resolver=engine.site_file)[0]
+
+		def in_place(last, doc):
+			chrome.layout(last, url, 180, resolver=engine.site_file, shape="one shape")
+			documents = chrome.documents
+			height = chrome.layout(doc, url, 180, resolver=engine.site_file, shape="one shape")[0]
+			self.assertEqual(chrome.documents, documents, "measured without loading a page")
+			return height
+
+		short, long = "Facture ACC-SINV-1", "Facture " + "très longue " * 40
+		self.assertGreater(loaded(header(long)), loaded(header(short)), "the long one wraps")
+		self.assertGreater(loaded(header(short, logo)), loaded(header(short)), "the image counts")
+		for last, doc in (
+			(header(short), header(long)),
+			(header(long), header(short)),
+			(header(short, logo), header(long, logo)),
+		):
+			self.assertEqual(in_place(last, doc), loaded(doc))
 
 	def test_a_header_template_carries_the_sites_images_inline(self):
 		"""Chromium's header and footer templates load nothing: a letter head's logo from the site is
