@@ -1,4 +1,5 @@
-"""The day at scale (run_benchmark.py --sizes 3000,10000) and the queueing profile (--profile-queue).
+"""The day at scale (run_benchmark.py --sizes 3000,10000), the queueing profile (--profile-queue) and the
+delivery profile (--profile-delivery).
 
 The day at scale: relance_app's whole day as production runs it, with Relance Settings as a fresh
 install leaves them (PDF Engine Automatic: the engine found on this server), end to end (run_dunning,
@@ -209,6 +210,55 @@ def profile_queue(as_of, top: int = 35) -> None:
 		profiler.dump_stats(os.environ["RELANCE_PROFILE_OUT"])
 	rb.reset_run(as_of)
 	queries_by_origin(units, as_of)
+	rb.reset_run(as_of)
+	frappe.db.commit()
+
+
+def profile_delivery(as_of, sink, top: int = 30) -> None:
+	"""The delivery of the book's due relances in this process under cProfile, as a delivery job sends
+	them (claim, PDF through the engine in use, MIME message, SMTP to the sink, status), per email: the
+	PDF's share (HTML and rendering) and the rest, then the functions that cost the most."""
+	import frappe
+
+	from relance_app.pdf import delivery, engine
+	from relance_app.run.units import process_units
+
+	units, _due = due_units(as_of)
+	units = [u for u in units if u["kind"] == "stage"]
+	rb.reset_run(as_of)
+	queued: list[str] = []
+	with patch.object(delivery, "enqueue", side_effect=queued.extend):
+		process_units(units, str(as_of))
+	frappe.flags.mute_emails = False  # the benchmark mutes Frappe's own sending; this is the sending
+	try:
+		delivery.deliver(queued[:5], more=False)  # warm: browser, templates, SMTP session
+		names = queued[5:]
+		sink.clear()
+		profiler = cProfile.Profile()
+		pdf_before = engine.stats["seconds"]
+		with rb.counting() as counter:
+			start = time.perf_counter()
+			profiler.enable()
+			counts = delivery.deliver(names, more=False)
+			profiler.disable()
+			wall = time.perf_counter() - start
+	finally:
+		frappe.flags.mute_emails = True
+		engine.close_browser()
+	sent = max(1, counts.get("sent", 0))
+	pdf_ms = (engine.stats["seconds"] - pdf_before) * 1000 / sent
+	print(
+		f"delivery in one process (cProfile on: slower than without): {counts}, {len(sink.messages)} received; "
+		f"{wall * 1000 / sent:.1f} ms and {counter['queries'] / sent:.1f} queries per email, of which "
+		f"rendering the PDF (engine {engine.selected_engine()}, without the print HTML) {pdf_ms:.1f} ms"
+	)
+	for key in ("cumulative", "tottime"):
+		out = io.StringIO()
+		pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(key).print_stats(top)
+		print(f"--- by {key}, per run of {sent} emails ---")
+		print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+	if os.environ.get("RELANCE_PROFILE_OUT"):
+		profiler.dump_stats(os.environ["RELANCE_PROFILE_OUT"])
 	rb.reset_run(as_of)
 	frappe.db.commit()
 

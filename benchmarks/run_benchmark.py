@@ -23,6 +23,7 @@ decisions per second, the Customer panel's server time for a customer with 500 i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -465,6 +466,7 @@ def cleanup():
 			comms = frappe.get_all("Communication", filters={"reference_name": ("like", like)}, pluck="name")
 			for chunk in range(0, len(comms), 1000):
 				part = comms[chunk : chunk + 1000]
+				delete_stored_pdfs(part)
 				frappe.db.delete("Communication Link", {"parent": ("in", part)})
 				frappe.db.delete("Communication", {"name": ("in", part)})
 			continue
@@ -475,6 +477,37 @@ def cleanup():
 	if frappe.db.exists("Email Account", BENCH_ACCOUNT):
 		frappe.delete_doc("Email Account", BENCH_ACCOUNT, force=True, ignore_permissions=True)
 	frappe.db.commit()
+
+
+def delete_stored_pdfs(communications: list[str]) -> None:
+	"""The invoice PDFs Frappe stored with these emails (System Settings › Store Attached PDF Document),
+	their files on disk, and the "Attachment" comments it wrote: left behind, they would make each later
+	run slower (Frappe's File looks up the attachments folder and each new file's content hash by
+	scanning the File table)."""
+	import frappe
+
+	if not communications:
+		return
+	files = frappe.get_all(
+		"File",
+		filters={"attached_to_doctype": "Communication", "attached_to_name": ("in", communications)},
+		fields=["name", "file_url"],
+	)
+	for row in files:
+		url = row.file_url or ""
+		if url.startswith("/private/files/"):
+			path = frappe.get_site_path(url.lstrip("/"))
+		elif url.startswith("/files/"):
+			path = frappe.get_site_path("public", url.lstrip("/"))
+		else:
+			continue
+		with contextlib.suppress(OSError):
+			os.remove(path)
+	if files:
+		frappe.db.delete("File", {"name": ("in", [row.name for row in files])})
+	frappe.db.delete(
+		"Comment", {"reference_doctype": "Communication", "reference_name": ("in", communications)}
+	)
 
 
 def make_notifications(stages):
@@ -588,6 +621,7 @@ def reset_run(as_of):
 		frappe.db.delete("Email Queue", {"name": ("in", queues[i : i + 1000])})
 	comms = frappe.get_all("Communication", filters={"reference_name": ("like", like)}, pluck="name")
 	for i in range(0, len(comms), 1000):
+		delete_stored_pdfs(comms[i : i + 1000])
 		frappe.db.delete("Communication Link", {"parent": ("in", comms[i : i + 1000])})
 		frappe.db.delete("Communication", {"name": ("in", comms[i : i + 1000])})
 	frappe.db.delete("ToDo", {"reference_name": ("like", like)})
@@ -1188,11 +1222,16 @@ def main():
 		action="store_true",
 		help="only profile the queueing of --due relances in this process (cProfile), then stop",
 	)
+	parser.add_argument(
+		"--profile-delivery",
+		action="store_true",
+		help="only profile the delivery of --due relances in this process (cProfile), then stop",
+	)
 	args = parser.parse_args()
 	if args.sizes:
 		args.due = max(int(s) for s in args.sizes.split(",") if s.strip())
 		args.queue_workers = ""
-	if args.profile_queue:
+	if args.profile_queue or args.profile_delivery:
 		args.queue_workers, args.no_e2e = "", True
 
 	cli.importable()
@@ -1242,11 +1281,13 @@ def main():
 		)
 		frappe.db.set_single_value("Relance Settings", {"test_mode": 0, "business_days_only": 1})
 		frappe.db.commit()
-		if args.profile_queue or args.sizes:
+		if args.profile_queue or args.profile_delivery or args.sizes:
 			from benchmarks import day_at_scale
 
 			if args.profile_queue:
 				day_at_scale.profile_queue(as_of)
+			elif args.profile_delivery:
+				day_at_scale.profile_delivery(as_of, sink)
 			else:
 				day_at_scale.run(args, stages, as_of, sink)
 			return
