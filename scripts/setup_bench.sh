@@ -369,7 +369,10 @@ step_site_config() {
 		while [ -n "$(port_owner_cwd "$sio")" ]; do sio=$((sio + 1)); done
 	fi
 	site_json_set "$BENCH/sites/common_site_config.json" socketio_port "$sio" || return 1
-	site_json_set "$BENCH/sites/common_site_config.json" default_site "\"$SITE\"" || return 1 # bench use
+	# bench use: Frappe's web server (frappe serve) serves the default site only, whatever the host
+	# asked for, so a web server started while another site was the default must be restarted
+	if [ "$(bench_conf default_site)" != "$SITE" ]; then CHANGED=1; fi
+	site_json_set "$BENCH/sites/common_site_config.json" default_site "\"$SITE\"" || return 1
 	if ! grep -qE "^127\.0\.0\.1[[:space:]].*[[:space:]]$SITE([[:space:]]|$)" /etc/hosts; then
 		echo "127.0.0.1	$SITE" | $SUDO tee -a /etc/hosts >/dev/null
 	fi
@@ -476,7 +479,7 @@ step_services() {
 	# the bench's Procfile processes, daemonised: web, socketio, scheduler, short and long workers
 	if [ "$CHANGED" -eq 1 ]; then
 		# a web server or a worker started before an app was installed does not import it
-		echo "restarting the services (apps changed)"
+		echo "restarting the services (apps or the default site changed)"
 		BENCH="$BENCH" PORT="$PORT" bash "$SERVICES" stop || return 1
 	fi
 	BENCH="$BENCH" PORT="$PORT" bash "$SERVICES" start || return 1
