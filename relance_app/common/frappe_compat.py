@@ -28,6 +28,10 @@ Why each one, since there is no public way:
   and DocumentPage build a werkzeug map of every web form and web-view route to decide, which without
   a request is never matched (8 ms of each print's 40). While relance emails are sent,
   `PrintViewRenderer` answers first with the TemplatePage the chain ends on.
+- `frappe.local.cache` under the key "website_route_rules": before any renderer, the resolver passes
+  the path through `resolve_from_map`, a werkzeug map of the site's website route rules (hooks and
+  web-view DocTypes) built for every print and matched only against a request. Outside a request,
+  while relance emails are sent, the rules read as none from the request-local cache (`no_route_map`).
 - frappe.installer `_delete_modules`, `_delete_doctypes`, and `frappe.flags.in_uninstall`: undoing
   a failed install the way `bench uninstall-app` removes an app's modules and DocTypes (`remove_app`
   would run the uninstall hooks and ask questions, which a failed install must not), with the flag
@@ -177,12 +181,42 @@ def other_page_renderers() -> bool:
 
 @contextmanager
 def print_view_first():
-	"""Within the block, `PrintViewRenderer` renders the prints."""
+	"""Within the block, `PrintViewRenderer` renders the prints, and outside a request the path
+	resolver reads no website route rules (`no_route_map`)."""
 	token = _print_view_first.set(True)
+	try:
+		with no_route_map():
+			yield
+	finally:
+		_print_view_first.reset(token)
+
+
+ROUTE_RULES_KEY = "website_route_rules"  # frappe.website.path_resolver.get_website_rules' cache key
+
+
+@contextmanager
+def no_route_map():
+	"""Outside a web request, within the block, Frappe's website route rules read as none from this
+	process's request-local cache (`frappe.local.cache`, which `frappe.cache.get_value` reads before
+	Redis). `frappe.get_print` resolves the path "printview" with `resolve_from_map`, which compiles a
+	werkzeug map of every rule (a sixth of a print's time) and matches it only against a request
+	(`router.evaluate_dynamic_routes`): without one the answer is the path itself, rules or none. In a
+	request, nothing changes. What the cache held before is put back."""
+	if getattr(frappe.local, "request", None) is not None:
+		yield
+		return
+	key = frappe.cache.make_key(ROUTE_RULES_KEY)
+	local = frappe.local.cache
+	missing = object()
+	before = local.get(key, missing)
+	local[key] = []
 	try:
 		yield
 	finally:
-		_print_view_first.reset(token)
+		if before is missing:
+			local.pop(key, None)
+		else:
+			local[key] = before
 
 
 # --- frappe.installer -----------------------------------------------------------------------------

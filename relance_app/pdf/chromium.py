@@ -159,6 +159,9 @@ class Chromium:
 		self._document: bytes = b""
 		self._document_url = ""
 		self._viewports: dict[str, int] = {}  # the layout width of each page, kept between documents
+		# each page's frame and the site address its document was loaded at: the next document of the
+		# same site replaces that document's content (Page.setDocumentContent), not a navigation
+		self._frames: dict[str, tuple[str, str]] = {}
 		# a second page for measuring headers and footers, and the shape of the document it holds
 		self.measure_session: str | None = None
 		self._measure_shape: str | None = None
@@ -219,7 +222,7 @@ class Chromium:
 		self._selector.register(out_read, selectors.EVENT_READ)
 		self._buffer, self._events = b"", []
 		self._inbox.clear()
-		self._viewports = {}
+		self._viewports, self._frames = {}, {}
 		self.measure_session, self._measure_shape = None, None
 		try:
 			self._open_page()
@@ -422,18 +425,35 @@ class Chromium:
 		session: str | None = None,
 	) -> None:
 		"""Load one HTML document as if the site served it at `base_url` (relative links resolve
-		against the site), the page's own requests answered by `resolver`."""
+		against the site), the page's own requests answered by `resolver`.
+
+		A page's first document is navigated to; the next ones of the same site replace its content
+		(Page.setDocumentContent: document.open, write and close in the same frame, at the same
+		address). Same markup, same address, same stylesheets (from the browser's memory cache), the
+		same PDF; without a navigation's cost (a third of a document's time in the browser)."""
 		self.start()
 		self.documents += 1
 		self._resolver = resolver
-		self._document = html.encode("utf-8")
-		self._document_url = f"{base_url.rstrip('/')}/__relance_pdf__/{self.pid}-{self.documents}"
 		self._events.clear()
-		result = self.call(
-			"Page.navigate", {"url": self._document_url}, session=session or True, deadline=deadline
-		)
-		if result.get("errorText"):
-			raise ChromiumError(f"Page.navigate: {result['errorText']}")
+		session = session or self.session
+		frame = self._frames.get(session)
+		if frame and frame[1] == base_url:
+			self.call(
+				"Page.setDocumentContent",
+				{"frameId": frame[0], "html": html},
+				session=session,
+				deadline=deadline,
+			)
+		else:
+			self._frames.pop(session, None)
+			self._document = html.encode("utf-8")
+			self._document_url = f"{base_url.rstrip('/')}/__relance_pdf__/{self.pid}-{self.documents}"
+			result = self.call(
+				"Page.navigate", {"url": self._document_url}, session=session, deadline=deadline
+			)
+			if result.get("errorText"):
+				raise ChromiumError(f"Page.navigate: {result['errorText']}")
+			self._frames[session] = (result["frameId"], base_url)
 		self._wait_event("Page.loadEventFired", deadline, session)
 
 	def pdf(self, html: str, base_url: str, page: PageSetup, resolver: Resolver | None = None) -> bytes:

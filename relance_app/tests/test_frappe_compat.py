@@ -191,6 +191,32 @@ class TestFrappeInternals(FrappeTestCase):
 				self.assertFalse(frappe_compat.PrintViewRenderer(frappe_compat.PRINT_VIEW).can_render())
 		self.assertFalse(frappe_compat.PrintViewRenderer(frappe_compat.PRINT_VIEW).can_render())
 
+	def test_no_route_map_outside_a_request(self):
+		"""Frappe reads the website route rules through frappe.cache.get_value under one key and matches
+		their map against the request only: without one, the answer is the path whatever the rules.
+		Within no_route_map() the rules read as none (outside a request only), and come back after."""
+		from unittest.mock import patch
+
+		from frappe.website.path_resolver import get_website_rules, resolve_from_map
+		from frappe.website.router import evaluate_dynamic_routes
+		from werkzeug.routing import Rule
+
+		self.assertIsNone(getattr(frappe.local, "request", None))
+		rule = Rule("/printview", endpoint="elsewhere")
+		self.assertIsNone(evaluate_dynamic_routes([rule], "printview"), "matched without a request")
+		rules = get_website_rules()
+		self.assertTrue(rules, "the site has website route rules")
+		key = frappe.cache.make_key(frappe_compat.ROUTE_RULES_KEY)
+		held = key in frappe.local.cache
+		with frappe_compat.no_route_map():
+			self.assertEqual(get_website_rules(), [], "Frappe reads its rules elsewhere now")
+			self.assertEqual(resolve_from_map(frappe_compat.PRINT_VIEW), frappe_compat.PRINT_VIEW)
+		self.assertEqual(get_website_rules(), rules)
+		self.assertEqual(key in frappe.local.cache, held, "the request-local cache as it was")
+		with patch.object(frappe.local, "request", frappe._dict(environ={}), create=True):
+			with frappe_compat.no_route_map():
+				self.assertEqual(get_website_rules(), rules, "a request keeps the rules")
+
 	def test_user_settings_table_and_cache(self):
 		from frappe.model.utils import user_settings
 

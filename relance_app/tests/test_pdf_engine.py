@@ -308,6 +308,54 @@ class TestChromiumDelivery(PdfEngineCase):
 		right = [x for x in dark if x > dark[-1] - 4]
 		self.assertEqual(len(right), len(left), f"right border as wide as the left one ({left}, {right})")
 
+	def test_the_next_document_replaces_the_pages_content_and_prints_as_if_loaded(self):
+		"""A page's first document is navigated to; the next one of the site replaces its content
+		(Page.setDocumentContent) and gives the PDF a fresh page would: the same pixels, nothing of the
+		document before it (its own style rules here) left behind."""
+		import shutil
+		import subprocess
+
+		from PIL import Image
+
+		if not shutil.which("pdftoppm"):
+			self.skipTest("pdftoppm (poppler-utils, which setup_bench.sh installs) is not installed")
+		customer, _address = self.customer()
+		first, second = (make_invoice(customer, add_days(TODAY, -10), amount=a) for a in (1234.0, 5678.0))
+		loud = frappe.get_print("Sales Invoice", first.name).replace(
+			"</head>", "<style>*{font-size:40px!important;color:red!important}</style></head>", 1
+		)
+		html = frappe.get_print("Sales Invoice", second.name)
+
+		def pixels(pdf: bytes) -> bytes:
+			png = subprocess.run(
+				["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-png", "-"],
+				input=pdf,
+				capture_output=True,
+				check=True,
+			).stdout
+			return Image.open(io.BytesIO(png)).convert("RGB").tobytes()
+
+		engine.close_browser()
+		loaded = engine.render(html)  # a fresh browser: navigated to
+		engine.close_browser()
+		chrome = engine.browser()
+		methods = []
+		call = chrome.call
+
+		def recorded(method, *args, **kwargs):
+			methods.append(method)
+			return call(method, *args, **kwargs)
+
+		with patch.object(chrome, "call", recorded):
+			engine.render(loud)
+			self.assertIn("Page.navigate", methods, "a page's first document is loaded")
+			methods.clear()
+			replaced = engine.render(html)
+		self.assertIn("Page.setDocumentContent", methods)
+		self.assertNotIn("Page.navigate", methods)
+		self.assertIn(squeeze(second.name), squeeze(pdf_text(replaced)))
+		self.assertEqual(pixels(replaced), pixels(loaded), "the same page as a fresh browser's")
+
 	def test_one_browser_for_many_documents_and_a_crash_is_survived(self):
 		html = "<html><head></head><body><div class='print-format'>{0}</div></body></html>"
 		chrome = engine.browser()
@@ -500,53 +548,6 @@ class TestDeliveryJobs(PdfEngineCase):
 		[(_fname, pdf)] = mail.pdfs()
 		self.assertFalse(by_chromium(pdf))
 		self.assertIn(si.name, pdf_text(pdf))
-
-
-class TestSiteFiles(FrappeTestCase):
-	"""A worker serves every site of the bench: the files the PDF engine read are kept per site."""
-
-	def test_a_file_read_for_one_site_is_never_served_to_another(self):
-		path = "/assets/frappe/images/frappe-framework-logo.svg"
-		url = f"http://{frappe.local.site}{path}"
-		engine._files.clear()
-		engine._files[("another.site", path)] = (200, "image/svg+xml", b"another site's logo")
-		status, _type, body = engine.site_file(url)
-		self.assertEqual(status, 200)
-		self.assertNotEqual(body, b"another site's logo")
-		self.assertIn((frappe.local.site, path), engine._files)
-		engine._files.clear()
-
-	def test_a_file_replaced_under_the_same_path_is_read_again(self):
-		"""A site's /files/logo.png deleted and uploaded again: the next PDF shows the new one."""
-		name = f"relance-site-file-{frappe.generate_hash(length=8)}.txt"
-		full = frappe.get_site_path("public", "files", name)
-		self.addCleanup(lambda: os.path.exists(full) and os.remove(full))
-		url = f"http://{frappe.local.site}/files/{name}"
-		with open(full, "w") as f:
-			f.write("first")
-		self.assertEqual(engine.site_file(url)[2], b"first")
-		with open(full, "w") as f:
-			f.write("second, longer")
-		self.assertEqual(engine.site_file(url)[2], b"second, longer")
-		os.remove(full)
-		self.assertIsNone(engine.site_file(url), "a file gone is asked of the site again")
-
-	def test_the_browser_is_replaced_when_a_file_it_keeps_changed(self):
-		"""The browser keeps the site's files in its memory (asked once): one changed on disk, the
-		next document gets a fresh browser, which asks for it again."""
-		name = f"relance-site-file-{frappe.generate_hash(length=8)}.css"
-		full = frappe.get_site_path("public", "files", name)
-		self.addCleanup(lambda: os.path.exists(full) and os.remove(full))
-		with open(full, "w") as f:
-			f.write("p { color: red }")
-		engine.files_changed()  # what earlier tests left
-		engine.site_file(f"http://{frappe.local.site}/files/{name}")
-		self.assertFalse(engine.files_changed())
-		with open(full, "w") as f:
-			f.write("p { color: blue; }")
-		self.assertTrue(engine.files_changed(), "browser() then starts a fresh browser")
-		self.assertNotIn((frappe.local.site, f"/files/{name}"), engine._files)
-		self.assertFalse(engine.files_changed())
 
 
 class TestChromiumChoice(FrappeTestCase):
